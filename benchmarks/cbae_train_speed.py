@@ -22,7 +22,10 @@ def load_parts(device):
     try:
         from genconcept.generators.latent import load_world_gan, WorldGAN
         try: gen, src["gen"] = load_world_gan(device=device), "shipped world GAN"
-        except Exception: gen, src["gen"] = WorldGAN().to(device).eval().requires_grad_(False), "WorldGAN (random init)"
+        except Exception:
+            try: from genconcept.generators.latent import GAN_RECIPE; cfg = dict(GAN_RECIPE.get("g_config", {}))
+            except Exception: cfg = {}
+            gen, src["gen"] = WorldGAN(**cfg).to(device).eval().requires_grad_(False), f"WorldGAN{cfg or ''} (random init, the shipped recipe's size)"
     except Exception: pass
     try:
         from genconcept.concepts.labelers import load_pseudo_labeler, ResNetConceptClassifier
@@ -109,15 +112,17 @@ def main():
         cb = CBAE(latent_shape=tuple(gen.latent_shape), concepts=WORLD_CONCEPTS, n_unknown=40, width=512)
         train_cbae(cb, gen, lab, steps=steps, batch_size=32, eval_every=None, progress=False, device=dev)
     def ref(steps): reference_loop(gen, lab, steps, dev)
-    res = {}
-    for name, fn in (("reference loop", ref), ("train_cbae", ours)):
-        fn(5)  # warm-up
-        ts = []
-        for _ in range(a.repeats):
+    runs = {"reference loop": ref, "train_cbae": ours}
+    for fn in runs.values(): fn(3)  # warm-up
+    times = {k: [] for k in runs}
+    for _ in range(a.repeats):  # interleaved, so a change in the machine's load hits both alike
+        for name, fn in runs.items():
             if dev.type == "cuda": torch.cuda.synchronize()
             t = time.perf_counter(); fn(a.steps)
             if dev.type == "cuda": torch.cuda.synchronize()
-            ts.append(time.perf_counter() - t)
+            times[name].append(time.perf_counter() - t)
+    res = {}
+    for name, ts in times.items():
         res[name] = a.steps / min(ts)
         print(f"{name:15s} {res[name]:7.2f} steps/s  (best of {a.repeats} x {a.steps} steps; all: {', '.join(f'{a.steps / t:.2f}' for t in ts)})")
     print(f"ratio train_cbae / reference = {res['train_cbae'] / res['reference loop']:.2f}")
