@@ -1,0 +1,136 @@
+"""Two CPU processes (torch.distributed, gloo) give the results of one: IEM training (DDP) and dataset TIS scoring (sharded).
+
+How the processes are started: `accelerate launch --cpu --num_processes 2 script.py` does NOT start two processes —
+without an `mpirun` hostfile Accelerate's CPU launcher runs the script once (DistributedType.NO). What works, and what
+this test uses, is torchrun (`python -m torch.distributed.run --standalone --nproc_per_node 2`) with the script creating
+its Accelerate state with `cpu=True`: `train_iem` does that itself (`Accelerator(cpu=True)` when there is no CUDA);
+`score_dataset` calls `PartialState()` without `cpu=True`, so on a CPU-only machine it only shards when a CPU state was
+made first (here by the training, and explicitly by `PartialState(cpu=True)`).
+
+What is compared:
+- training: DDP averages the gradients of the two processes, so 2 processes × batch b equal ONE process with batch 2b
+  (the same global batch: Accelerate gives process r the sampler's batches r, r+2, …, so global step k sees exactly
+  samples order[2bk : 2b(k+1)]). That holds for a model without BatchNorm (BN statistics are per process, not synced)
+  and without dropout (each process draws its own masks): a tiny ViT IEM with branch_norm="none", dropout=0. The only
+  difference left is the order of float additions (gloo's all-reduce of two half-batch gradients vs one full-batch
+  backward), so weights agree to a tolerance, not bit for bit: with SGD within 1e-6 (measured 6e-8); with Adam (the
+  default) within 1e-5 (measured 5e-7) except the attention key bias, whose true gradient is exactly zero, so Adam
+  normalises float noise into steps of ~lr (measured 1e-4, bounded by 1e-3). One process with batch b is shown to differ.
+- TIS: noise_range="sample" with per-sample seeds makes every score independent of batching and sharding, so the
+  gathered scores equal the single-process ones bit for bit (asserted within 1e-6, and measured exactly 0).
+"""
+import json, os, subprocess, sys, textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+
+SCRIPT = textwrap.dedent("""
+    import json, sys
+    from pathlib import Path
+    import torch
+    torch.set_num_threads(1)
+    from accelerate import PartialState
+    from safetensors.torch import save_file
+    from genconcept.cortex.iem import SyntheticTokenTask, make_iem, train_iem
+    from genconcept.cortex.tis import score_dataset
+
+    out = Path(sys.argv[1])
+    state = PartialState(cpu=True)  # needed on a CPU-only machine: without cpu=True the state is single-process
+    rank = state.process_index
+
+    # (a) training: 2 processes x batch 16 (global batch 32)
+    torch.manual_seed(7)
+    model = make_iem("vit", 32, 4, dim=32, depth=1, heads=2, mlp_dim=64, dropout=0.0, branch_norm="none")
+    res = train_iem(model, SyntheticTokenTask(n=96, seed=1), SyntheticTokenTask(n=32, seed=2), epochs=2, batch_size=16,
+                    cpu=True, seed=3, restore_best=False, progress=False)
+    torch.manual_seed(7)
+    model = make_iem("vit", 32, 4, dim=32, depth=1, heads=2, mlp_dim=64, dropout=0.0, branch_norm="none")
+    sgd = train_iem(model, SyntheticTokenTask(n=96, seed=1), SyntheticTokenTask(n=32, seed=2), epochs=2, batch_size=16,
+                    cpu=True, seed=3, restore_best=False, progress=False, optimizer_fn=lambda p: torch.optim.SGD(p, lr=0.05))
+    if rank == 0:
+        save_file({k: v.contiguous() for k, v in res.model.state_dict().items()}, str(out / "trained.safetensors"))
+        save_file({k: v.contiguous() for k, v in sgd.model.state_dict().items()}, str(out / "trained_sgd.safetensors"))
+        res.history.drop(columns="seconds").to_csv(out / "history.csv", index=False)
+
+    # (b) TIS of a dataset, sharded across the processes
+    class Logged(torch.utils.data.Dataset):
+        def __init__(self, base): self.base, self.seen = base, []
+        def __len__(self): return len(self.base)
+        def __getitem__(self, i): self.seen.append(int(i)); return self.base[i]
+    torch.manual_seed(11)
+    iem = make_iem("vgg", 32, 4).eval()
+    ds = Logged(SyntheticTokenTask(n=40, seed=5))
+    score_dataset(iem, ds, out / "tis", batch_size=8, n_samples=4, seed=9, progress=False)
+    (out / f"seen{rank}.json").write_text(json.dumps(dict(seen=ds.seen, n=state.num_processes, kind=str(state.distributed_type))))
+""")
+
+SGD = lambda p: torch.optim.SGD(p, lr=0.05)
+
+def _reference_train(batch_size, optimizer_fn=None):
+    from genconcept.cortex.iem import SyntheticTokenTask, make_iem, train_iem
+    torch.manual_seed(7)
+    model = make_iem("vit", 32, 4, dim=32, depth=1, heads=2, mlp_dim=64, dropout=0.0, branch_norm="none")
+    return train_iem(model, SyntheticTokenTask(n=96, seed=1), SyntheticTokenTask(n=32, seed=2), epochs=2, batch_size=batch_size,
+                     cpu=True, seed=3, restore_best=False, progress=False, optimizer_fn=optimizer_fn)
+
+def _max_diff(a, b, skip_key_bias=False):
+    out = {}
+    for k in b:
+        d = (a[k] - b[k]).abs()
+        if skip_key_bias and k.endswith("attn.in_proj_bias"): d[32:64] = 0  # the key bias: see the test's comment
+        out[k] = float(d.max())
+    return max(out.values())
+
+@pytest.fixture(scope="module")
+def launched(tmp_path_factory):
+    out = tmp_path_factory.mktemp("mp")
+    (out / "script.py").write_text(SCRIPT)
+    env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH=str(ROOT))
+    r = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2", str(out / "script.py"), str(out)],
+                       cwd=ROOT, env=env, capture_output=True, text=True, timeout=400)
+    assert r.returncode == 0, (r.stdout[-3000:], r.stderr[-3000:])
+    return out
+
+def test_really_two_processes(launched):
+    info = [json.loads((launched / f"seen{r}.json").read_text()) for r in (0, 1)]
+    assert all(i["n"] == 2 and i["kind"] == "DistributedType.MULTI_CPU" for i in info), info
+    # each process scored its own half (every second not-yet-done index), plus index 0 read once for the metadata probe
+    s0, s1 = set(info[0]["seen"]), set(info[1]["seen"])
+    assert s0 == set(range(0, 40, 2)) and s1 == set(range(1, 40, 2)) | {0}, (sorted(s0), sorted(s1))
+
+def test_tis_two_processes_equal_one(launched, tmp_path):
+    from genconcept.cortex.iem import SyntheticTokenTask, make_iem
+    from genconcept.cortex.tis import score_dataset, load_scores
+    torch.manual_seed(11)
+    iem = make_iem("vgg", 32, 4).eval()
+    ref = score_dataset(iem, SyntheticTokenTask(n=40, seed=5), tmp_path / "tis", batch_size=8, n_samples=4, seed=9, progress=False)
+    got = load_scores(launched / "tis")
+    assert got.complete and ref.complete
+    np.testing.assert_array_equal(np.asarray(got.labels), np.asarray(ref.labels))
+    np.testing.assert_array_equal(np.asarray(got.ids), np.asarray(ref.ids))
+    diff = np.abs(np.asarray(got.scores) - np.asarray(ref.scores)).max()
+    assert diff <= 1e-6, diff
+    assert np.abs(np.asarray(ref.scores)).max() > 1e-4  # the scores are not trivially zero
+
+def test_training_two_processes_equal_one_with_global_batch(launched):
+    from safetensors.torch import load_file
+    import pandas as pd
+    # SGD: the update is linear in the gradient, so only float-summation order separates the runs (measured 6e-8)
+    got = load_file(str(launched / "trained_sgd.safetensors"))
+    ref = _reference_train(32, SGD).model.state_dict()  # one process, global batch 2 x 16
+    assert sorted(got) == sorted(ref)
+    assert _max_diff(got, ref) < 1e-6, _max_diff(got, ref)
+    assert _max_diff(got, _reference_train(16, SGD).model.state_dict()) > 1e-3  # not vacuous: batch 16 in one process differs
+    # Adam (the default): within 1e-5 (measured 5e-7) everywhere except the attention's key bias, whose gradient is
+    # mathematically zero (a key bias adds the same q·b to every key's logit; softmax ignores it). Its float-noise
+    # gradients (~1e-10) differ between the runs and Adam's m/sqrt(v) turns noise into steps of size ~lr (measured 1e-4).
+    got = load_file(str(launched / "trained.safetensors"))
+    ref = _reference_train(32).model.state_dict()
+    assert _max_diff(got, ref, skip_key_bias=True) < 1e-5, _max_diff(got, ref, skip_key_bias=True)
+    assert _max_diff(got, ref) < 1e-3  # the key bias stays within a step of lr = 1e-3
+    hist = pd.read_csv(launched / "history.csv")
+    assert len(hist) == 2 and np.isfinite(hist.val_loss).all()
