@@ -79,6 +79,7 @@ def _iem_folder_with_bin(tmp_path, marker, torch_format):
     (_torch_file if torch_format else _pickle_file)(d / "diffusion_pytorch_model.bin", marker)
     return d
 
+@pytest.mark.filterwarnings("ignore:Detected pickle protocol")
 @pytest.mark.parametrize("torch_format", [True, False], ids=["torch.save", "raw-pickle"])
 def test_load_iem_refuses_pickled_weights(tmp_path, marker, torch_format):
     from genconcept.cortex.iem import load_iem
