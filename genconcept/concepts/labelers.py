@@ -297,7 +297,7 @@ def train_concept_classifier(model: ConceptClassifier,  # the classifier to trai
                 logits = model(x)
             loss = F.cross_entropy(logits.float().reshape(-1, 2), y.reshape(-1), ignore_index=ignore_index)
             opt.zero_grad(set_to_none=True); loss.backward(); opt.step(); sched.step()
-            tot += float(loss) * len(x); cnt += len(x)
+            tot += float(loss.detach()) * len(x); cnt += len(x)
         hist.append(dict(epoch=ep + 1, loss=tot / cnt, seconds=time.time() - t0))
     model.eval()
     return pd.DataFrame(hist)
