@@ -85,18 +85,11 @@ def test_token_importance_bad_embeddings(D, h, fault):
     event("scored")
     assert s.shape == (2, H, H) and torch.isfinite(s).all()
 
-@pytest.mark.xfail(strict=True, reason="library: IEM.check_input accepts any float dtype, then the float32 conv raises a bare "
-                   "RuntimeError 'Input type (double) and bias type (float) should be the same'; token_importance should cast x "
-                   "to the model's dtype (or IEM.check_input raise a ValueError naming the dtype)")
 def test_token_importance_float64_embedding():
     model = _model(3, 2, 2, 3, 0)
     s = token_importance(model, torch.randn(2, 3, 2, 2, dtype=torch.float64), 0, n_samples=2)
     assert s.shape == (2, 2, 2)
 
-@pytest.mark.xfail(strict=True, reason="library: with sample_seeds, token_importance draws the noise of mm stacked draws in one "
-                   "torch.randn((mm, D, H, W), generator=g) call, and mm = max_batch // B depends on the batch size; torch's CPU "
-                   "normal_ gives cat(randn(k), randn(k)) == randn(2, k) only when k % 16 == 0, so for D·H·W not a multiple of 16 "
-                   "a sample's noise (and score) depends on its batch. Fix: one randn((D, H, W)) per draw.")
 def test_sample_seeds_batch_independent_any_size():
     model = _model(1, 2, 4, 2, 0)
     x, y = torch.randn(2, 1, 2, 4, generator=torch.Generator().manual_seed(0)), torch.tensor([0, 1])

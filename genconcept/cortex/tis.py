@@ -38,7 +38,8 @@ def _check_x(model, x) -> torch.Tensor:
     D = _model_attr(model, "in_channels")
     if D is not None and x.shape[1] != D: raise ValueError(f"x has {x.shape[1]} channels but the model expects in_channels={D} (the codebook dimension)")
     if not torch.isfinite(x).all(): raise ValueError("x contains NaN or Inf values; TIS of a non-finite embedding is meaningless")
-    return x
+    p = next((q for q in model.parameters() if q.is_floating_point()), None) if isinstance(model, torch.nn.Module) else None
+    return x.to(p.dtype) if p is not None and x.dtype != p.dtype else x  # e.g. float64 embeddings into a float32 IEM
 
 def _check_target(target, B: int, n_classes: int | None, device) -> torch.Tensor:
     t = torch.as_tensor(target, device=device)
@@ -92,7 +93,7 @@ def token_importance(model: nn.Module,  # an IEM: (B, D, H, W) -> (B, n_classes)
             mm = min(m, n - k0)
             if noise_level == 0: xn = x[:, None]
             else:
-                if gens is not None: eps = torch.stack([torch.randn((mm, D, H, W), generator=g, device=gen_dev) for g in gens])
+                if gens is not None: eps = torch.stack([torch.stack([torch.randn((D, H, W), generator=g, device=gen_dev) for _ in range(mm)]) for g in gens])  # one draw at a time: independent of mm, hence of the batch
                 else: eps = torch.stack([torch.randn((B, D, H, W), generator=generator, device=gen_dev) for _ in range(mm)], 1)
                 xn = x[:, None] + sigma * eps.to(device=x.device, dtype=x.dtype)
             rows, tt = xn.reshape(B * mm, D, H, W), target.repeat_interleave(mm)
@@ -185,7 +186,7 @@ def score_dataset(model: nn.Module,  # a trained IEM
     has_ids = "ids" in it
     meta = dict(n=N, dim=D, grid=[H, W], n_samples=int(n_samples), noise_level=float(noise_level), noise_range=noise_range, reduce=reduce,
                 seed=int(seed), model=type(model).__name__, has_ids=has_ids, format=1)
-    out = Path(out_path); state = PartialState()
+    out = Path(out_path); state = PartialState(cpu=not torch.cuda.is_available() or (device is not None and torch.device(device).type == "cpu"))  # cpu=True: CPU multi-process launches shard too
     if state.is_main_process:
         if overwrite and out.exists(): shutil.rmtree(out)
         if (out / "meta.json").is_file():
