@@ -137,8 +137,6 @@ def test_train_refuses_truncated_checkpoint(killed_training, tmp_path, name):
     with pytest.raises(Exception):  # refused (never loaded); see the next test for the message it should give
         _train(c)
 
-@pytest.mark.xfail(strict=True, reason="library: iem._load_checkpoint lets raw errors through (SafetensorError, JSONDecodeError, "
-                   "OSError 'Invalid argument' for optimizer.pt) that neither name the checkpoint folder nor say what to do")
 def test_train_truncated_checkpoint_message(killed_training, tmp_path):
     ckpt, _ = killed_training
     c = tmp_path / "c"; shutil.copytree(ckpt, c)

@@ -366,10 +366,14 @@ def _save_checkpoint(folder: Path, model, opt, sched, state: dict, rng_t: dict, 
         (tmp / "state.json").write_text(json.dumps(dict(state, rng=rng_j), indent=1))
 
 def _load_checkpoint(folder: Path):
-    state = json.loads((folder / "state.json").read_text())
-    model_sd = load_file(str(folder / "model.safetensors")); rng_t = load_file(str(folder / "rng.safetensors"))
-    opt_sd = torch.load(folder / "optimizer.pt", map_location="cpu", weights_only=True)
-    sched_sd = torch.load(folder / "scheduler.pt", map_location="cpu", weights_only=True)
+    try:
+        state = json.loads((folder / "state.json").read_text())
+        model_sd = load_file(str(folder / "model.safetensors")); rng_t = load_file(str(folder / "rng.safetensors"))
+        opt_sd = torch.load(folder / "optimizer.pt", map_location="cpu", weights_only=True)
+        sched_sd = torch.load(folder / "scheduler.pt", map_location="cpu", weights_only=True)
+    except Exception as e:  # truncated/corrupt files: name the checkpoint and the way out, never load half of it
+        raise ValueError(f"checkpoint {folder} is corrupt or incomplete ({type(e).__name__}: {e}); "
+                         "delete that folder or pass resume=False to start over") from None
     return state, model_sd, opt_sd, sched_sd, rng_t
 
 # %% ../../nbs/06_iem.ipynb #096d077d
