@@ -260,14 +260,7 @@ def _check_compatible(ds: dict, info: dict, folder: Path, overwrite: bool):
         raise ValueError(f"{folder} holds a token dataset whose {', '.join(bad)} differ from this run's "
                          f"(e.g. {bad[0]}: {ds[bad[0]]} vs {info[bad[0]]}); splits of one folder must share codebook, grid and classes — use another out_dir")
 
-@contextlib.contextmanager
-def _lock(path: Path):
-    import fcntl
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a+") as f:
-        fcntl.flock(f, fcntl.LOCK_EX)
-        try: yield
-        finally: fcntl.flock(f, fcntl.LOCK_UN)
+from ..core import _file_lock as _lock  # one advisory-lock helper for the whole package
 
 def _update_dataset_json(folder: Path, info: dict, add: dict | None = None, remove: str | None = None):
     with _lock(folder / ".dataset.lock"):
