@@ -19,7 +19,7 @@ from diffusers.configuration_utils import register_to_config
 from tqdm.auto import tqdm
 
 from ..core import (get_device, autocast, make_generator, seed_everything, atomic_folder, save_artifact,
-                             load_artifact, weights_dir, register_shipped, shipped_model_path)
+                             load_artifact, weights_dir, register_shipped, shipped_model_path, load_manifest)
 from ..world import WORLD_CONCEPTS, UNSPECIFIED, ConceptShapes, ClassView, render_world, WorldSpec
 
 # %% auto #0
@@ -307,28 +307,39 @@ class TokenPrior(ModelMixin, ConfigMixin):
                top_k: int | None = None,  # keep only the k most likely tokens at each step
                generator: torch.Generator | None = None,  # source of randomness (on the model's device)
                use_cache: bool = True,  # key-value cache (False: recompute the prefix at every step)
+               guidance_scale: float = 1.0,  # classifier-free guidance s: log p_uncond + s·(log p_cond − log p_uncond); 1 = off
               ) -> torch.Tensor:
         "Sample token ids (B, h, w) in raster order."
         if temperature < 0: raise ValueError(f"temperature must be >= 0, got {temperature}")
         if top_k is not None and top_k < 1: raise ValueError(f"top_k must be a positive int or None, got {top_k}")
+        if not guidance_scale >= 0: raise ValueError(f"guidance_scale must be >= 0 (1 = no guidance), got {guidance_scale}")
         c = check_conditions(conditions, self.config.n_concepts)
         B, L, d = len(c), self.seq_len, self.config.d_model
         out = torch.zeros(B, L, dtype=torch.long, device=self.device)
         if B == 0: return out.view(0, *self.grid_shape)
+        guided = guidance_scale != 1.0
+        if guided: c = torch.cat([c, torch.full_like(c, UNSPECIFIED)])  # conditional rows, then unconditional rows
         x0 = self.cond_embedding(c)[:, None] + self.pos_emb[:1]
+        def pick(h):
+            logits = self.head(self.ln_f(h)).float()
+            if guided:
+                lc, lu = logits[:B].log_softmax(-1), logits[B:].log_softmax(-1)
+                logits = lu + guidance_scale * (lc - lu)
+            return self._pick(logits, temperature, top_k, generator)
+        both = (lambda t: t.repeat(2, 1)) if guided else (lambda t: t)
         if use_cache:
-            H = self.config.n_heads
-            caches = [(x0.new_zeros(B, H, L, d // H), x0.new_zeros(B, H, L, d // H)) for _ in self.blocks]
+            H, R = self.config.n_heads, len(c)
+            caches = [(x0.new_zeros(R, H, L, d // H), x0.new_zeros(R, H, L, d // H)) for _ in self.blocks]
             x = x0
             for p in range(L):
                 for blk, cache in zip(self.blocks, caches): x = blk(x, cache, p)
-                out[:, p] = self._pick(self.head(self.ln_f(x[:, -1])), temperature, top_k, generator)
-                if p + 1 < L: x = self.tok_emb(out[:, p:p + 1]) + self.pos_emb[p + 1:p + 2]
+                out[:, p] = pick(x[:, -1])
+                if p + 1 < L: x = self.tok_emb(both(out[:, p:p + 1])) + self.pos_emb[p + 1:p + 2]
         else:
             for p in range(L):
-                x = torch.cat([x0, self.tok_emb(out[:, :p]) + self.pos_emb[1:p + 1]], 1)
+                x = torch.cat([x0, self.tok_emb(both(out[:, :p])) + self.pos_emb[1:p + 1]], 1)
                 for blk in self.blocks: x = blk(x)
-                out[:, p] = self._pick(self.head(self.ln_f(x[:, -1])), temperature, top_k, generator)
+                out[:, p] = pick(x[:, -1])
         return out.view(B, *self.grid_shape)
 
 # %% ../../nbs/02_vq.ipynb #6304388f
@@ -551,7 +562,9 @@ class TokenGenerator(Protocol):
 
 class WorldVQGenerator:
     "A `VQTokenizer` + `TokenPrior` pair: the token generator of the ConceptShapes world (a `TokenGenerator`)."
-    def __init__(self, tokenizer: VQTokenizer, prior: TokenPrior):
+    def __init__(self, tokenizer: VQTokenizer, prior: TokenPrior,
+                 sampling: dict | None = None):  # default keyword arguments of `TokenPrior.sample` (e.g. `guidance_scale`)
+        self.sampling = dict(sampling or {})
         if prior.config.n_codes != tokenizer.n_codes or tuple(prior.grid_shape) != tuple(tokenizer.grid_shape):
             raise ValueError(f"prior (codes {prior.config.n_codes}, grid {prior.grid_shape}) does not match the tokenizer "
                              f"(codes {tokenizer.n_codes}, grid {tokenizer.grid_shape}): they must be trained together")
@@ -559,7 +572,7 @@ class WorldVQGenerator:
 
     def __repr__(self):
         return (f"WorldVQGenerator(grid={self.grid_shape}, codebook={tuple(self.codebook.shape)}, "
-                f"prior={self.prior.config.n_layers}x{self.prior.config.d_model})")
+                f"prior={self.prior.config.n_layers}x{self.prior.config.d_model}, sampling={self.sampling})")
     @property
     def codebook(self) -> torch.Tensor: return self.tokenizer.codebook
     @property
@@ -574,9 +587,9 @@ class WorldVQGenerator:
     def sample_ids(self, conditions: torch.Tensor,  # (B, 8) in {0, 1, -1}: e.g. `ClassView.conditions(labels)`
                    generator: torch.Generator | None = None,  # randomness (on the generator's device)
                    batch_size: int = 1000,  # samples drawn at once
-                   **sampling) -> torch.Tensor:  # `temperature`, `top_k`, `use_cache` of `TokenPrior.sample`
+                   **sampling) -> torch.Tensor:  # `temperature`, `top_k`, `guidance_scale`, `use_cache` of `TokenPrior.sample` (override `self.sampling`)
         "Token ids (B, h, w) sampled from the prior for each condition row."
-        c = check_conditions(conditions, self.n_concepts)
+        c = check_conditions(conditions, self.n_concepts); sampling = {**self.sampling, **sampling}
         out = [self.prior.sample(c[i:i + batch_size], generator=generator, **sampling) for i in range(0, len(c), batch_size)]
         return torch.cat(out) if out else torch.zeros(0, *self.grid_shape, dtype=torch.long, device=self.device)
 
@@ -601,9 +614,12 @@ def _load_model(cls, folder: Path, device):
     return cls.from_pretrained(folder, torch_dtype=torch.float32).to(device).eval()  # shipped weights are stored in fp16
 
 def load_world_vq(path: str | os.PathLike | None = None,  # folder with `vq_tokenizer/` and `token_prior/`; None: the shipped pair
-                  device: str | torch.device | None = None) -> WorldVQGenerator:
+                  device: str | torch.device | None = None,
+                  sampling: dict | None = None) -> WorldVQGenerator:  # default sampling arguments; None: the shipped prior's recorded ones
     "Load the shipped (sha256-verified) world VQ generator, or one saved in a local folder."
     device = get_device(device)
+    if sampling is None and path is None:
+        sampling = load_manifest().get("token_prior", {}).get("config", {}).get("sampling", {})
     if path is None:
         try: tok, pri = shipped_model_path("vq_tokenizer"), shipped_model_path("token_prior")
         except FileNotFoundError as e:
@@ -615,7 +631,7 @@ def load_world_vq(path: str | os.PathLike | None = None,  # folder with `vq_toke
             if not (p / "config.json").is_file():
                 raise FileNotFoundError(f"{p} has no config.json: put a VQTokenizer.save_pretrained folder at {tok} and a "
                                         f"TokenPrior.save_pretrained folder at {pri} (WorldVQGenerator.save_pretrained writes both)")
-    return WorldVQGenerator(_load_model(VQTokenizer, tok, device), _load_model(TokenPrior, pri, device))
+    return WorldVQGenerator(_load_model(VQTokenizer, tok, device), _load_model(TokenPrior, pri, device), sampling)
 
 # %% ../../nbs/02_vq.ipynb #017921db
 def _predict(judge, images):
