@@ -6,9 +6,11 @@ Docs: https://genconcept.github.io/genconcept/commands.html.md"""
 
 # %% ../nbs/16a_commands.ipynb #bc11590c
 from __future__ import annotations
-import json
+import json, re
 from pathlib import Path
 from typing import Annotated
+
+from fastcore.script import store_true
 
 import numpy as np
 import pandas as pd
@@ -19,7 +21,7 @@ from .core import get_device, seed_everything
 from .world import ClassView, WORLD_CONCEPTS
 
 # %% auto #0
-__all__ = ['token_data', 'train_iem_cmd', 'tis', 'tis_analysis', 'bias']
+__all__ = ['token_data', 'train_iem_cmd', 'tis', 'tis_analysis', 'bias', 'codebook_cmd']
 
 # %% ../nbs/16a_commands.ipynb #280ac82f
 def _load_vq(vq: str | None, device):
@@ -141,3 +143,151 @@ def bias(neutral: str,  # token ids of neutral generations: a .npy (N, h, w) or 
     from genconcept.cortex.bias import detect_bias
     res = detect_bias(_read_ids(neutral), _read_tokens(tokens_l), _read_tokens(tokens_lprime), codebook_size=codebook_size, n_boot=n_boot, seed=seed)
     print(json.dumps({k: (float(v) if isinstance(v, (int, float, np.floating, np.integer)) else v) for k, v in res.items()}, indent=1, default=str))
+
+# %% ../nbs/16a_commands.ipynb #d5982956
+_CENTRAL = re.compile(r"^(?:central|center)(\d+)?$")
+_SLICES = re.compile(r"^(\d*):(\d*),(\d*):(\d*)$")
+
+def _class_index(spec: str, names: list[str], what: str) -> int:
+    "A class given by index or name ('round red', 'round_red' also works) -> its index."
+    s = str(spec).strip()
+    if s.lstrip("-").isdigit():
+        i = int(s)
+        if not 0 <= i < len(names): raise ValueError(f"{what} class {i} is out of range: the dataset has {len(names)} classes 0..{len(names) - 1} {names}")
+        return i
+    norm = lambda t: " ".join(t.replace("_", " ").split()).lower()
+    hits = [i for i, nm in enumerate(names) if norm(nm) == norm(s)]
+    if not hits: raise ValueError(f"unknown {what} class {s!r}: the dataset's classes are {names} (give a name or an index)")
+    return hits[0]
+
+def _region_mask(region: str, grid: tuple[int, int]) -> torch.Tensor:
+    "Editable positions `(h, w)` from 'central', 'central<k>', 'all' or row,col slices 'r0:r1,c0:c1'."
+    from genconcept.cortex.codebook import central_mask
+    h, w = grid; r = str(region).strip().lower().replace(" ", "")
+    if r == "all": return torch.ones(h, w, dtype=torch.bool)
+    if m := _CENTRAL.match(r): return central_mask(grid, int(m[1]) if m[1] else None)
+    if m := _SLICES.match(r):
+        r0, r1, c0, c1 = (int(v) if v else None for v in m.groups())
+        rows, cols = range(h)[r0:r1], range(w)[c0:c1]
+        if (r0 or 0) >= h or (c0 or 0) >= w or (r1 or h) > h or (c1 or w) > w or not len(rows) or not len(cols):
+            raise ValueError(f"region {region!r} does not select positions inside the {h}×{w} token grid (rows 0:{h}, cols 0:{w})")
+        mask = torch.zeros(h, w, dtype=torch.bool); mask[r0:r1, c0:c1] = True
+        return mask
+    raise ValueError(f"region must be 'central', 'central<k>', 'all' or row,col slices like 2:6,3:5 (grid {h}×{w}), got {region!r}")
+
+def _check_out_folder(out: str) -> Path:
+    p = Path(out)
+    if p.exists() and (not p.is_dir() or (any(p.iterdir()) and not (p / "summary.json").is_file())):
+        raise FileExistsError(f"--out {p} exists and is not an earlier `genconcept codebook` output: choose a new folder (it would be replaced)")
+    return p
+
+def _cmd_judges(judge: list[str] | None, no_judges: bool, view: ClassView, images_world: bool, device) -> dict | None:
+    "The judges of the `codebook` command: none, local concept-classifier folders, or the shipped world pair."
+    from genconcept.cortex.tokens import concept_class_judge, _world_judges
+    from genconcept.concepts.labelers import load_judge
+    if no_judges:
+        if judge: raise ValueError("--judge and --no-judges exclude each other: give judge folders or skip the judges")
+        return None
+    if judge:
+        out = {}
+        for p in judge:
+            clf = load_judge(p, device=device)
+            got = list(getattr(getattr(clf, "concepts", None), "names", []))
+            if got and got != list(view.concepts.names):
+                raise ValueError(f"judge {p} predicts the concepts {got}, the dataset has {list(view.concepts.names)}: give a judge trained on the dataset's concepts")
+            out[Path(p).name] = concept_class_judge(clf, view, Path(p).name)
+        return out
+    return _world_judges(view, device) if images_world else None
+
+# %% ../nbs/16a_commands.ipynb #692490b4
+@command("codebook")
+def codebook_cmd(data: str,  # token dataset folder (from `token-data`)
+                 iem: str,  # trained IEM folder (from `train-iem`)
+                 out: str,  # folder to write: ids.npy, original_ids.npy, mask.npy, results.csv, history.csv, grid.png, summary.json
+                 target: str = None,  # class to reach: a name ('round red') or an index
+                 swap: str = None,  # instead of --target: flip this concept of each sample's class (e.g. colour)
+                 split: str = "test",  # split to take the samples from
+                 n: int = 16,  # samples to edit (balanced over the source classes)
+                 source_class: str = None,  # only edit samples of this class (name or index)
+                 mode: str = "token",  # token (Gumbel-softmax over the codebook) or embedding (optimise, then snap)
+                 region: str = "central",  # editable positions: central, central<k>, all, or row,col slices like 2:6,3:5
+                 steps: int = 1000,  # Adam steps (reference: 5000)
+                 lr: float = 0.01,  # Adam learning rate
+                 eval_every: int = 100,  # snap, decode and judge every this many steps
+                 select: str = "iem",  # snapshot kept per sample: best for the IEM ('iem'), the judges ('judges') or one judge (its name)
+                 vq: str = None,  # folder with vq_tokenizer/ and token_prior/ to decode the ids (default: the shipped world VQ)
+                 judge: Annotated[str, "local concept-classifier folders used as judges (default: the shipped judge and pseudo-labeler for world datasets)", {"nargs": "*"}] = None,
+                 no_judges: store_true = False,  # skip the judges (IEM success only)
+                 show: int = 8,  # samples in grid.png (0: no picture)
+                 seed: int = 0,  # seed of the sample choice, the initial logits and the Gumbel noise
+                 device: str = None):  # cpu / cuda (default: best available)
+    "Codebook-level optimisation: edit a region of each sample's tokens until the IEM sees the target class; judge the decoded edits."
+    from genconcept.core import atomic_folder
+    from genconcept.cortex.data import TokenDataset, embed_ids
+    from genconcept.cortex.iem import load_iem
+    from genconcept.cortex.codebook import codebook_edit, swap_target, pick_samples, plot_codebook_edits
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1: raise ValueError(f"--n must be a positive int (samples to edit), got {n!r}")
+    if isinstance(show, bool) or not isinstance(show, int) or show < 0: raise ValueError(f"--show must be an int >= 0, got {show!r}")
+    if mode not in ("token", "embedding"): raise ValueError(f"--mode must be 'token' or 'embedding', got {mode!r}")
+    if (target is None) == (swap is None): raise ValueError("give exactly one of --target CLASS (one class for all samples) or --swap CONCEPT (flip one concept of each sample's class)")
+    out_p = _check_out_folder(out)
+    dev = get_device(device)
+    ds = TokenDataset(data, split)
+    model = load_iem(iem, device=dev)
+    names, (K, D), grid = list(ds.class_names), tuple(ds.codebook.shape), tuple(ds.grid_shape)
+    if model.in_channels != D:
+        raise ValueError(f"the IEM at {iem} expects {model.in_channels} channels but the codebook of {data} has D={D}: use an IEM trained on this dataset (genconcept train-iem)")
+    if model.n_classes != len(names):
+        raise ValueError(f"the IEM at {iem} has {model.n_classes} classes but {data} has {len(names)} {names}: use an IEM trained on this dataset (genconcept train-iem)")
+    if tuple(model.grid) != grid:
+        raise ValueError(f"the IEM at {iem} was built for a {model.grid} token grid but {data} has {grid}: use an IEM trained on this dataset")
+    view = ClassView(tuple(ds.info["classes"]["by"]), concepts=ds.concepts_set)
+    labels = ds.labels.numpy()
+    ok = np.ones(len(labels), bool)
+    src_c = _class_index(source_class, names, "source") if source_class is not None else None
+    if src_c is not None: ok &= labels == src_c
+    if target is not None:
+        tgt_c = _class_index(target, names, "target")
+        if src_c == tgt_c: raise ValueError(f"--source-class and --target are both {names[tgt_c]!r}: nothing to change")
+        ok &= labels != tgt_c
+    else:
+        swap_target(view, swap, [0])  # checks the concept is one of the classes' concepts
+    if not ok.any(): raise ValueError(f"split {split!r} of {data} has no sample of the requested source class(es)")
+    mask = _region_mask(region, grid)
+    idx = pick_samples(labels, n, ok, seed)
+    ids = torch.from_numpy(np.array(ds.ids[idx], dtype=np.int64)); src = torch.from_numpy(labels[idx]).long()
+    tgt = swap_target(view, swap, src) if swap is not None else torch.full_like(src, tgt_c)
+    gen = _load_vq(vq, dev)
+    gcb = torch.as_tensor(gen.codebook).detach().float().cpu()
+    if tuple(gcb.shape) != (K, D) or not torch.allclose(gcb, ds.codebook, atol=1e-5):
+        raise ValueError(f"the VQ generator at {vq or 'the shipped world VQ'} has another codebook ({tuple(gcb.shape)}) than {data} ({(K, D)}): "
+                         "pass --vq with the generator that made the dataset")
+    js = _cmd_judges(judge, no_judges, view, list(view.concepts.names) == list(WORLD_CONCEPTS.names), dev)
+    res = codebook_edit(model, ids, tgt, mask, mode=mode, gen=gen, codebook=ds.codebook, judges=js, steps=steps, lr=lr,
+                        eval_every=eval_every, select=select, source=src, seed=seed, progress=False)
+    with torch.no_grad():
+        p0 = model(embed_ids(ids, ds.codebook.to(dev))).float().softmax(1).gather(1, tgt.to(dev)[:, None])[:, 0].cpu().numpy()
+    t = res.table.rename(columns={"iem_prob": "iem_prob_after", "iem_logit": "iem_logit_after"})
+    t["index"], t["iem_prob_before"] = idx, p0
+    t["source_name"], t["target_name"] = [names[c] for c in t.source], [names[c] for c in t.target]
+    t["changed_positions"] = [";".join(f"{r}:{c}" for r, c in ch.nonzero().tolist()) for ch in (res.ids != res.original)]
+    first = ["index", "sample", "source", "source_name", "target", "target_name", "mode", "region", "n_changed", "changed_positions",
+             "changed_outside", "best_step", "iem_prob_before", "iem_prob_after", "iem_logit_before", "iem_logit_after", "iem_success"]
+    t = t[first + [k for k in t.columns if k not in first]]  # then each judge's prob / success after and before
+    rates = res.success_rates()
+    summary = dict(data=str(data), split=split, iem=str(iem), vq=vq, n=int(len(idx)), target=target, swap=swap, source_class=source_class,
+                   region=region, region_size=int(mask.sum()), success=rates, iem_prob_before=float(p0.mean()),
+                   iem_prob_after=float(t.iem_prob_after.mean()), judges=list(js or {}), config=res.config)
+    with atomic_folder(out_p) as tmp:
+        np.save(tmp / "ids.npy", res.ids.numpy().astype(ds.ids.dtype)); np.save(tmp / "original_ids.npy", res.original.numpy().astype(ds.ids.dtype))
+        np.save(tmp / "mask.npy", mask.numpy())
+        t.to_csv(tmp / "results.csv", index=False); res.history.to_csv(tmp / "history.csv", index=False)
+        if show:
+            import matplotlib.pyplot as plt
+            fig = plot_codebook_edits(res, gen, n=min(show, len(res)), class_names=names)
+            fig.savefig(tmp / "grid.png", dpi=120); plt.close(fig)
+        (tmp / "summary.json").write_text(json.dumps(summary, indent=1, default=str))
+    goal = f"target {names[tgt_c]!r}" if swap is None else f"{swap} swapped"
+    judged = ", ".join(f"{k} {v:.2f}" for k, v in rates.items())
+    print(f"codebook ({mode}, {int(mask.sum())} editable positions): {len(idx)} samples of {split!r} -> {goal}; "
+          f"IEM target prob {p0.mean():.2f} -> {t.iem_prob_after.mean():.2f}; success {judged}{'' if js else ' (no judges)'}; wrote {out_p}")

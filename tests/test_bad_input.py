@@ -341,3 +341,22 @@ def test_cli_step_bad_input_console(tmp_path):
                        capture_output=True, text=True, timeout=120)
     assert r.returncode == 2 and "Traceback" not in r.stderr and "No token ids at" in r.stderr, r.stderr
     assert len(r.stderr.strip().splitlines()) == 1, r.stderr
+
+# ---- `genconcept codebook` (codebook-level optimisation) with bad values: checked before any VQ or judge is loaded ----
+
+def _toy_iem(t, n_classes=4):
+    "An untrained IEM folder fitting `_token_ds` (ToyTokenGenerator: D=8, 4×4 grid) but with `n_classes` classes."
+    from genconcept.cortex.iem import make_iem, save_iem
+    save_iem(make_iem("vgg", 8, n_classes, grid=(4, 4), stages=((8, 1),), head=(8,)), t / "iem"); return str(t / "iem")
+
+CLI_CODEBOOK_CASES = [
+    ("codebook-unknown-target", lambda t: ["codebook", str(_token_ds(t)), _toy_iem(t), str(t / "out"), "--split", "train", "--target", "triangle"],
+     "unknown target class 'triangle'"),
+    ("codebook-zero-n", lambda t: ["codebook", str(t / "none"), str(t / "iem"), str(t / "out"), "--target", "0", "--n", "0"], "--n must be a positive int"),
+    ("codebook-iem-classes", lambda t: ["codebook", str(_token_ds(t)), _toy_iem(t, 3), str(t / "out"), "--split", "train", "--target", "0"],
+     "has 3 classes but"),
+]
+
+@pytest.mark.parametrize("case", CLI_CODEBOOK_CASES, ids=[c[0] for c in CLI_CODEBOOK_CASES])
+def test_cli_codebook_bad_input(case, tmp_path, capsys):
+    test_cli_step_bad_input(case, tmp_path, capsys)
