@@ -360,3 +360,34 @@ CLI_CODEBOOK_CASES = [
 @pytest.mark.parametrize("case", CLI_CODEBOOK_CASES, ids=[c[0] for c in CLI_CODEBOOK_CASES])
 def test_cli_codebook_bad_input(case, tmp_path, capsys):
     test_cli_step_bad_input(case, tmp_path, capsys)
+
+# ---- latent-wing CLI steps (genconcept train-cbae / train-cc / eval-intervention) with bad paths and values ----
+# Each is refused before any training starts; in-process through `genconcept.cli.main`, as the CLI step cases above.
+
+def _busy_out(t):
+    p = t / "busy"; p.mkdir(); (p / "notes.txt").write_text("mine"); return str(p)
+
+def _any_pkl(t):
+    p = t / "g.pkl"; p.write_bytes(b"not unpickled"); return str(p)
+
+CLI_LATENT_CASES = [
+    ("train-cbae-missing-generator", lambda t: ["train-cbae", "--out", str(t / "o"), "--generator", str(t / "none")], "No generator at"),
+    ("train-cbae-untrusted-pickle", lambda t: ["train-cbae", "--out", str(t / "o"), "--generator", _any_pkl(t)], "refusing to unpickle"),
+    ("train-cbae-unknown-concept", lambda t: ["train-cbae", "--out", str(t / "o"), "--concepts", "smile"], "Unknown concept(s) ['smile']"),
+    ("train-cbae-zero-steps", lambda t: ["train-cbae", "--out", str(t / "o"), "--steps", "0"], "--steps must be a positive int"),
+    ("train-cbae-busy-out", lambda t: ["train-cbae", "--out", _busy_out(t)], "already holds other files (notes.txt)"),
+    ("train-cbae-bad-kind", lambda t: ["train-cbae", "--out", str(t / "o"), "--kind", "vae"], "--kind must be auto, gan or ddpm"),
+    ("train-cc-missing-labeler", lambda t: ["train-cc", "--out", str(t / "o"), "--labeler", str(t / "none")], "No pseudo-labeler at"),
+    ("train-cc-missing-judge", lambda t: ["train-cc", "--out", str(t / "o"), "--judge", str(t / "none")], "No judge at"),
+    ("train-cc-batch-1", lambda t: ["train-cc", "--out", str(t / "o"), "--batch-size", "1"], "--batch-size must be an int ≥ 2"),
+    ("eval-unknown-method", lambda t: ["eval-intervention", "--method", "magic"], "Unknown method(s) ['magic']: choose from swap, cbae-optim, cc-optim, linear"),
+    ("eval-zero-n", lambda t: ["eval-intervention", "--cbae", str(t / "cb"), "--n", "0"], "--n must be an int ≥ 2"),
+    ("eval-missing-cbae", lambda t: ["eval-intervention", "--cbae", str(t / "none")], "No CB-AE at"),
+    ("eval-cc-optim-without-cc", lambda t: ["eval-intervention", "--cbae", str(t / "cb"), "--method", "cc-optim"], "--method cc-optim needs --cc FOLDER"),
+    ("eval-nothing", lambda t: ["eval-intervention"], "Nothing to evaluate"),
+]
+
+@pytest.mark.parametrize("case", CLI_LATENT_CASES, ids=[c[0] for c in CLI_LATENT_CASES])
+def test_cli_latent_bad_input(case, tmp_path, capsys):
+    test_cli_step_bad_input(case, tmp_path, capsys)
+    assert not (tmp_path / "o").exists()  # nothing written
