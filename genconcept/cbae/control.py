@@ -22,7 +22,8 @@ from tqdm.auto import tqdm
 from ..core import ConceptSet, check_binary, get_device, make_generator, save_artifact, load_artifact
 from .model import (CBAE, _mlp, _latent_io, _as_concept_set, _module_device, is_ddpm, _resolve_edits)
 from .train import (GANSource, DDPMSource, IGNORE, pseudo_labels, concept_ce, make_ddpm_trainset,
-                                   _optim_split, _optim_join, _rng_state, _set_rng_state, _Frozen, _make_eval)
+                                   _optim_split, _optim_join, _rng_state, _set_rng_state, _Frozen, _make_eval,
+                                   _accelerator_for, _rank_seed, _all_rng, _restore_rng, _sync_buffers)
 
 # %% auto #0
 __all__ = ['ConceptController', 'predictor_logits', 'predictor_concepts', 'latent_scale', 'save_cc_checkpoint',
@@ -153,40 +154,47 @@ def train_cc(cc: ConceptController,  # the CC to train (in place; returned in ev
              t_max_fraction: float = 0.4,  # DDPM: train on t ≤ this·T
              num_inference_steps: int = 50,  # DDPM: the sampler's step count
              time_limit_s: float | None = None,  # stop (and checkpoint) after this much wall time in this call
-             device: str | torch.device | None = None,  # default: CUDA if present, else CPU
+             device: str | torch.device | None = None,  # default: CUDA if present, else CPU (ignored in a multi-process launch)
+             mixed_precision: str | None = None,  # "no", "bf16", "fp16" (default: bf16/fp16 on CUDA, "no" elsewhere)
+             accelerator=None,  # an `accelerate.Accelerator` to run under (default: a new one for `device`)
              progress: bool | None = None,  # progress bar (None: only when interactive)
             ) -> pd.DataFrame:
     "Train a Concept Controller with the concept loss on pseudo-labels of generated images; returns the per-step history."
     if not isinstance(steps, (int, np.integer)) or steps < 0: raise ValueError(f"steps must be a non-negative int, got {steps!r}")
     if not isinstance(batch_size, (int, np.integer)) or batch_size < 2: raise ValueError(f"batch_size must be an int ≥ 2 (BatchNorm needs 2), got {batch_size!r}")
     if perturb < 0 or not 0 < perturb_share <= 1: raise ValueError(f"perturb must be ≥ 0 and perturb_share in (0, 1], got {perturb}, {perturb_share}")
-    dev = get_device(device); cc.to(dev)
+    acc, dev = _accelerator_for(accelerator, device, mixed_precision)
+    rank, n_proc = acc.process_index, acc.num_processes
+    cc.to(dev)
     for m in (generator, labeler, judge):
         if isinstance(m, nn.Module): m.to(dev)
     ddpm = is_ddpm(generator)
     if perturb and ddpm: raise ValueError("perturb is implemented for GAN-protocol generators only (a DDPM's h is relabelled only through its clean image)")
     if not ddpm and tuple(generator.latent_shape) != cc.latent_shape:
         raise ValueError(f"The generator's latent_shape {tuple(generator.latent_shape)} differs from the CC's {cc.latent_shape}")
-    g_dev, g_cpu = make_generator(seed, dev), make_generator(seed + 1)
+    g_dev, g_cpu = make_generator(_rank_seed(seed, rank), dev), make_generator(_rank_seed(seed, rank) + 1)  # each process its own stream
     gens = {"g_dev": g_dev, "g_cpu": g_cpu}
     opt = torch.optim.Adam(cc.parameters(), lr=lr, betas=tuple(betas))
     train_config = dict(batch_size=batch_size, lr=lr, betas=list(betas), tau=tau, perturb=perturb, perturb_share=perturb_share, seed=seed,
                         ddpm=ddpm, t_max_fraction=t_max_fraction, num_inference_steps=num_inference_steps)
+    if n_proc > 1: train_config["num_processes"] = n_proc  # batch_size is per process
     start, history = 0, []
     ckpt = Path(checkpoint_dir) if checkpoint_dir is not None else None
     if ckpt is not None and resume and (ckpt / "config.json").is_file():
-        cfg = load_cc_checkpoint(ckpt, cc, opt, dev); start, history = cfg["step"], cfg["history"]; _set_rng_state(cfg["rng"], gens)
+        cfg = load_cc_checkpoint(ckpt, cc, opt, dev); start, history = cfg["step"], cfg["history"]; _restore_rng(cfg["rng"], gens, rank, seed, start)
+    pcc, popt = acc.prepare(cc, opt, device_placement=[False, False])
     with _Frozen(generator, labeler, judge):
         if ddpm:
-            if train_images is None:
+            if train_images is None:  # every process makes the same set (same seed)
                 train_images = make_ddpm_trainset(generator, n_train_images, seed=seed + 2, num_inference_steps=num_inference_steps, progress=progress)
             src = DDPMSource(generator, labeler, cc.concept_set, tau, train_images, g_dev, t_max_fraction, num_inference_steps)
         else:
             src = GANSource(generator, labeler, cc.concept_set, tau, g_dev)
         scale = latent_scale(generator, seed=seed + 3).to(dev) if perturb else None
-        evaluate = _make_eval(cc, src, judge, eval_n, seed, dev, ddpm) if judge is not None and eval_every else None
+        evaluate = _make_eval(cc, src, judge, eval_n, seed, dev, ddpm) if judge is not None and eval_every and acc.is_main_process else None
         cc.train(); t_call = time.perf_counter(); t0 = t_call - (history[-1]["time_s"] if history else 0.0)
-        bar = tqdm(range(start, steps), initial=start, total=steps, disable=(not progress) if progress is not None else None, desc="CC", leave=False)
+        bar = tqdm(range(start, steps), initial=start, total=steps, disable=((not progress) if progress is not None else None) if acc.is_local_main_process else True,
+                   desc="CC", leave=False)
         for step in bar:
             b = src.batch(batch_size, dev); h, y = b.h, b.y
             if perturb:
@@ -197,16 +205,24 @@ def train_cc(cc: ConceptController,  # the CC to train (in place; returned in ev
                     hp = h[:m] + d
                     yp, _ = pseudo_labels(labeler, generator.decode(hp).float(), cc.concept_set, tau)
                     h, y = torch.cat([hp, h[m:]]), torch.cat([yp, y[m:]])
-            loss = concept_ce(cc(h.float()), y)
-            opt.zero_grad(set_to_none=True); loss.backward(); opt.step()
-            row = dict(step=step + 1, loss=loss.item(), labelled=float((y != IGNORE).float().mean()), time_s=time.perf_counter() - t0, acc=float("nan"))
+            loss = concept_ce(pcc(h.float()), y)
+            popt.zero_grad(set_to_none=True); acc.backward(loss); popt.step()
+            loss_v, labelled = loss.detach(), (y != IGNORE).float().mean()
+            if n_proc > 1: loss_v, labelled = acc.reduce(torch.stack([loss_v.float(), labelled]), "mean")  # the mean over processes
+            row = dict(step=step + 1, loss=loss_v.item(), labelled=float(labelled), time_s=time.perf_counter() - t0, acc=float("nan"))
             if evaluate is not None and ((step + 1) % eval_every == 0 or step + 1 == steps): row["acc"] = evaluate()
             history.append(row)
             if (step + 1) % 10 == 0: bar.set_postfix(loss=f"{row['loss']:.3f}")
             out_of_time = time_limit_s is not None and time.perf_counter() - t_call > time_limit_s
+            if n_proc > 1 and time_limit_s is not None:  # one decision for all processes
+                out_of_time = bool(acc.reduce(torch.tensor(float(out_of_time), device=dev), "max") > 0)
             if ckpt is not None and ((step + 1) % checkpoint_every == 0 or step + 1 == steps or out_of_time):
-                save_cc_checkpoint(ckpt, cc, opt, step + 1, _rng_state(gens), history, train_config)
+                rng = _all_rng(acc, gens)
+                if acc.is_main_process: save_cc_checkpoint(ckpt, cc, opt, step + 1, rng, history, train_config)
+                acc.wait_for_everyone()
             if out_of_time: break
+    _sync_buffers(acc, cc)
+    acc.unwrap_model(pcc, keep_fp32_wrapper=False)  # drops Accelerate's mixed-precision forward wrapper, if any
     cc.eval()
     return pd.DataFrame(history, columns=["step", "loss", "labelled", "time_s", "acc"])
 

@@ -6,7 +6,7 @@ Docs: https://genconcept.github.io/genconcept/cbae_train.html.md"""
 
 # %% ../../nbs/12b_cbae_train.ipynb #d7e2bf8b
 from __future__ import annotations
-import math, time, json
+import math, time, json, warnings
 from dataclasses import dataclass, asdict, field
 from pathlib import Path
 from typing import Callable, Mapping, Sequence
@@ -207,6 +207,60 @@ def _set_rng_state(st: dict, gens: dict):
     torch.set_rng_state(st["torch"].cpu())
     for k, g in gens.items(): g.set_state(st[k].cpu())
     if "cuda" in st and torch.cuda.is_available(): torch.cuda.set_rng_state(st["cuda"].cpu())
+def _default_precision(dev: torch.device) -> str:
+    "Accelerate's mixed precision for `dev`: bf16 on CUDA (fp16 where bf16 is missing), none elsewhere."
+    if dev.type != "cuda": return "no"
+    return "bf16" if torch.cuda.is_bf16_supported() else "fp16"
+
+def _accelerator_for(accelerator=None,  # an `accelerate.Accelerator` to use as is
+                     device: str | torch.device | None = None,  # the device wanted (default: CUDA → MPS → CPU)
+                     mixed_precision: str | None = None,  # "no", "bf16", "fp16" (default: bf16/fp16 on CUDA, "no" elsewhere)
+                    ):
+    "`(accelerator, device)`: `accelerator`, or a new `Accelerator` for `device` (a CPU one when `device` is the CPU)."
+    from accelerate import Accelerator, PartialState
+    from accelerate.state import AcceleratorState
+    if accelerator is None:
+        d = get_device(device); mp = mixed_precision or _default_precision(d)
+        make = lambda: Accelerator(cpu=d.type == "cpu", mixed_precision=mp)
+        try: accelerator = make()
+        except ValueError:  # Accelerate's process-wide state was made for another precision
+            if PartialState().num_processes > 1: raise  # a launched run: all its processes share one setting
+            accelerator = None
+        if accelerator is None or (accelerator.num_processes == 1 and accelerator.device.type != d.type):
+            AcceleratorState._reset_state(reset_partial_state=True)  # one plain process: re-make the state for this device
+            accelerator = make()
+    dev = accelerator.device if device is None or accelerator.num_processes > 1 else get_device(device)
+    return accelerator, dev
+
+def _rank_seed(seed: int, rank: int) -> int:
+    "Process `rank`'s seed: `seed` itself on process 0 (one process = the single-process run), a far-off stream elsewhere."
+    return int(seed) + 1_000_003 * int(rank)
+
+def _sync_buffers(acc, module: nn.Module):
+    "Give every process process 0's buffers (BatchNorm statistics are per process under DDP), so all return one model."
+    if acc.num_processes == 1: return
+    import torch.distributed as dist
+    with torch.no_grad():
+        for b in module.buffers(): dist.broadcast(b, src=0)
+
+def _all_rng(acc, gens: dict) -> dict:
+    "Every process's RNG states in one dict: process 0's under their own names, process r's under `rank{r}/…` (collective)."
+    st = _rng_state(gens)
+    if acc.num_processes == 1: return st
+    from accelerate.utils import gather_object
+    out = {}
+    for r, s in enumerate(gather_object([st])): out.update({(k if r == 0 else f"rank{r}/{k}"): v for k, v in s.items()})
+    return out
+
+def _restore_rng(st: dict, gens: dict, rank: int, seed: int, step: int):
+    "Restore this process's RNG states from `_all_rng`'s dict; a process the checkpoint has none for starts a new stream."
+    p = f"rank{rank}/"
+    mine = {k: v for k, v in st.items() if "/" not in k} if rank == 0 else {k[len(p):]: v for k, v in st.items() if k.startswith(p)}
+    if mine: return _set_rng_state(mine, gens)
+    warnings.warn(f"the checkpoint holds no random state for process {rank} (it was written by fewer processes): "
+                  "that process continues on a new random stream, so this run is not a bit-exact continuation")
+    s = int(np.random.SeedSequence([int(seed), int(rank), int(step)]).generate_state(1)[0])
+    for i, g in enumerate(gens.values()): g.manual_seed(s + i)
 
 # %% ../../nbs/12b_cbae_train.ipynb #8bdeac4d
 def train_cbae(cbae: CBAE,  # the CB-AE to train (in place; returned in eval mode)
@@ -234,7 +288,9 @@ def train_cbae(cbae: CBAE,  # the CB-AE to train (in place; returned in eval mod
                num_inference_steps: int = 50,  # DDPM: the sampler's step count (sets the DDIM step of the targets)
                labeler_input: str = "x0",  # DDPM: M sees the predicted clean image ('x0') or the DDIM step ('prev')
                time_limit_s: float | None = None,  # stop (and checkpoint) after this much wall time in this call
-               device: str | torch.device | None = None,  # default: CUDA if present, else CPU
+               device: str | torch.device | None = None,  # default: CUDA if present, else CPU (ignored in a multi-process launch)
+               mixed_precision: str | None = None,  # "no", "bf16", "fp16" (default: bf16/fp16 on CUDA, "no" elsewhere)
+               accelerator=None,  # an `accelerate.Accelerator` to run under (default: a new one for `device`)
                progress: bool | None = None,  # progress bar (None: only when interactive)
               ) -> pd.DataFrame:
     "Train `cbae` on `generator` with pseudo-labels from `labeler` (spec §5); returns the per-step history."
@@ -242,52 +298,54 @@ def train_cbae(cbae: CBAE,  # the CB-AE to train (in place; returned in eval mod
     if not isinstance(batch_size, (int, np.integer)) or batch_size < 2: raise ValueError(f"batch_size must be an int ≥ 2 (BatchNorm needs 2), got {batch_size!r}")
     if swap_per not in ("batch", "sample"): raise ValueError(f"swap_per must be 'batch' or 'sample', got {swap_per!r}")
     w = weights if isinstance(weights, LossWeights) else LossWeights(**(weights or {}))
-    dev = get_device(device)
+    acc, dev = _accelerator_for(accelerator, device, mixed_precision)
+    rank, n_proc = acc.process_index, acc.num_processes
     cbae.to(dev)
     for m in (generator, labeler, judge):
         if isinstance(m, nn.Module): m.to(dev)
     ddpm = is_ddpm(generator)
     if not ddpm and tuple(generator.latent_shape) != cbae.latent_shape:
         raise ValueError(f"The generator's latent_shape {tuple(generator.latent_shape)} differs from the CB-AE's {cbae.latent_shape}")
-    g_dev, g_cpu = make_generator(seed, dev), make_generator(seed + 1)
+    g_dev, g_cpu = make_generator(_rank_seed(seed, rank), dev), make_generator(_rank_seed(seed, rank) + 1)  # each process its own stream
     gens = {"g_dev": g_dev, "g_cpu": g_cpu}
     opt_a = torch.optim.Adam(cbae.parameters(), lr=lr, betas=tuple(betas))
     opt_b = torch.optim.Adam(cbae.parameters(), lr=lr, betas=tuple(betas))
-    use_fp16 = dev.type == "cuda" and not torch.cuda.is_bf16_supported()
-    scaler = torch.amp.GradScaler("cuda", enabled=use_fp16)
     train_config = dict(batch_size=batch_size, lr=lr, betas=list(betas), tau=tau, weights=asdict(w), seed=seed,
                         ignore_low_confidence_in_b=ignore_low_confidence_in_b, swap_per=swap_per, ddpm=ddpm, t_max_fraction=t_max_fraction,
                         num_inference_steps=num_inference_steps, labeler_input=labeler_input)
+    if n_proc > 1: train_config["num_processes"] = n_proc  # batch_size is per process
     start, history = 0, []
     ckpt = Path(checkpoint_dir) if checkpoint_dir is not None else None
     if ckpt is not None and resume and (ckpt / "config.json").is_file():
         cfg = load_checkpoint(ckpt, cbae, opt_a, opt_b, dev)
         start, history = cfg["step"], cfg["history"]
-        _set_rng_state(cfg["rng"], gens)
+        _restore_rng(cfg["rng"], gens, rank, seed, start)
+    # DDP only syncs the gradients of what runs inside the wrapped module's forward: both passes run in `_CBAEPasses`.
+    passes, popt_a, popt_b = acc.prepare(_CBAEPasses(cbae), opt_a, opt_b, device_placement=[False] * 3)
     with _Frozen(generator, labeler, judge):
         if ddpm:
-            if train_images is None:
+            if train_images is None:  # every process makes the same set (same seed)
                 train_images = make_ddpm_trainset(generator, n_train_images, seed=seed + 2, num_inference_steps=num_inference_steps, progress=progress)
             src = DDPMSource(generator, labeler, cbae.concept_set, tau, train_images, g_dev, t_max_fraction, num_inference_steps, labeler_input)
         else:
             src = GANSource(generator, labeler, cbae.concept_set, tau, g_dev)
-        evaluate = _make_eval(cbae, src, judge, eval_n, seed, dev, ddpm) if judge is not None and eval_every else None
+        evaluate = _make_eval(cbae, src, judge, eval_n, seed, dev, ddpm) if judge is not None and eval_every and acc.is_main_process else None
         n_c = cbae.n_concepts
         cbae.train()
         t_call = time.perf_counter()
         t0 = t_call - (history[-1]["time_s"] if history else 0.0)
         run = {}
-        bar = tqdm(range(start, steps), initial=start, total=steps, disable=(not progress) if progress is not None else None, desc="CB-AE", leave=False)
+        bar = tqdm(range(start, steps), initial=start, total=steps, disable=((not progress) if progress is not None else None) if acc.is_local_main_process else True,
+                   desc="CB-AE", leave=False)
         for step in bar:
             b = src.batch(batch_size, dev)
             # ---- step A: reconstruct h and the image, read the pseudo-labels
-            with autocast(dev):
-                c = cbae.encode(b.h); h_hat = cbae.decode(c)
-                x_hat, _ = src.render(h_hat, b.ctx)
+            with acc.autocast():
+                c, h_hat, x_hat = passes(b.h, "a", lambda hh: src.render(hh, b.ctx))
             l_lat = F.mse_loss(h_hat.float(), b.h); l_img = F.mse_loss(x_hat.float(), b.target.float())
             l_con = concept_ce(cbae.concept_logits(c), b.y)
             loss_a = w.latent * l_lat + w.image * l_img + w.concept * l_con
-            opt_a.zero_grad(set_to_none=True); scaler.scale(loss_a).backward(); scaler.step(opt_a); scaler.update()
+            popt_a.zero_grad(set_to_none=True); acc.backward(loss_a); popt_a.step()
             # ---- step B: swap one concept, decode, and ask E and M to see the new value
             y_b = (b.y if ignore_low_confidence_in_b else b.y_raw).clone()
             if swap_per == "batch":  # the reference: one (k, v) for the whole batch
@@ -299,16 +357,16 @@ def train_cbae(cbae: CBAE,  # the CB-AE to train (in place; returned in eval mod
                 for kk in range(n_c): c_sw = torch.where((ks == kk)[:, None], swap_logits(c_sw, kk, vs), c_sw)
                 y_b[torch.arange(len(y_b), device=dev), ks] = vs
                 k, v = -1, -1
-            with autocast(dev):
-                h_sw = cbae.decode(c_sw)
-                _, x_sw = src.render(h_sw, b.ctx)
-                l_cyc = concept_ce(cbae.concept_logits(cbae.encode(h_sw)), y_b)
+            with acc.autocast():
+                x_sw, c_cyc = passes(c_sw, "b", lambda hh: src.render(hh, b.ctx))
+                l_cyc = concept_ce(cbae.concept_logits(c_cyc), y_b)
                 l_st = concept_ce(concept_logits_of(labeler, x_sw.float(), cbae.concept_set), y_b)
             loss_b = w.cycle * l_cyc + w.steer * l_st
-            opt_b.zero_grad(set_to_none=True); scaler.scale(loss_b).backward(); scaler.step(opt_b); scaler.update()
-            row = dict(step=step + 1, loss_a=loss_a.item(), latent=l_lat.item(), image=l_img.item(), concept=l_con.item(),
-                       loss_b=loss_b.item(), cycle=l_cyc.item(), steer=l_st.item(), k=k, v=v,
-                       time_s=time.perf_counter() - t0, acc=float("nan"))
+            popt_b.zero_grad(set_to_none=True); acc.backward(loss_b); popt_b.step()
+            parts = [loss_a, l_lat, l_img, l_con, loss_b, l_cyc, l_st]
+            if n_proc > 1: parts = list(acc.reduce(torch.stack([p.detach().float() for p in parts]), "mean"))  # the mean over processes
+            row = dict(step=step + 1, **{name: p.item() for name, p in zip(("loss_a", "latent", "image", "concept", "loss_b", "cycle", "steer"), parts)},
+                       k=k, v=v, time_s=time.perf_counter() - t0, acc=float("nan"))
             if evaluate is not None and ((step + 1) % eval_every == 0 or step + 1 == steps):
                 row["acc"] = evaluate()
             history.append(row)
@@ -316,11 +374,26 @@ def train_cbae(cbae: CBAE,  # the CB-AE to train (in place; returned in eval mod
             if (step + 1) % 10 == 0 or step + 1 == steps:
                 bar.set_postfix({**{kk: f"{vv:.3f}" for kk, vv in run.items()}, **({"acc": f"{row['acc']:.3f}"} if not math.isnan(row["acc"]) else {})})
             out_of_time = time_limit_s is not None and time.perf_counter() - t_call > time_limit_s
+            if n_proc > 1 and time_limit_s is not None:  # one decision for all processes (else one would wait for the others forever)
+                out_of_time = bool(acc.reduce(torch.tensor(float(out_of_time), device=dev), "max") > 0)
             if ckpt is not None and ((step + 1) % checkpoint_every == 0 or step + 1 == steps or out_of_time):
-                save_checkpoint(ckpt, cbae, opt_a, opt_b, step + 1, _rng_state(gens), history, train_config)
+                rng = _all_rng(acc, gens)
+                if acc.is_main_process: save_checkpoint(ckpt, cbae, opt_a, opt_b, step + 1, rng, history, train_config)
+                acc.wait_for_everyone()
             if out_of_time: break
+    _sync_buffers(acc, cbae)
     cbae.eval()
     return pd.DataFrame(history, columns=["step", "loss_a", "latent", "image", "concept", "loss_b", "cycle", "steer", "k", "v", "time_s", "acc"])
+
+class _CBAEPasses(nn.Module):
+    "Both passes of a training step as one module's forward (DistributedDataParallel syncs only what runs in `forward`)."
+    def __init__(self, cbae: CBAE): super().__init__(); self.cbae = cbae
+    def forward(self, x: torch.Tensor, step: str, render: Callable):
+        m = self.cbae
+        if step == "a":  # x = h: (c, ĥ, the image for the MSE)
+            c = m.encode(x); h_hat = m.decode(c); return c, h_hat, render(h_hat)[0]
+        h_sw = m.decode(x)  # x = the swapped bottleneck: (the image for M, E(D(c')))
+        return render(h_sw)[1], m.encode(h_sw)
 
 def _make_eval(cbae, src, judge, n, seed, dev, ddpm):
     "A closure: E's mean concept accuracy against `judge` on a fixed sample set (own RNG; training RNG untouched)."
