@@ -60,12 +60,13 @@ def token_importance(model: nn.Module,  # an IEM: (B, D, H, W) -> (B, n_classes)
                      n_samples: int = 20,  # SmoothGrad noise draws N
                      noise_level: float = 0.2,  # σ as a fraction of the input range (max − min)
                      noise_range: str = "batch",  # "batch": range over the whole batch (reference); "sample": each sample's own
-                     reduce: str = "max",  # channel reduction: "max" (signed, reference default) or "mean" ("ave")
+                     reduce: str = "max",  # channel reduction: "max" (signed, reference default), "mean" ("ave") or "sum"
                      generator: torch.Generator | None = None,  # noise source (None: the global torch RNG)
                      *,
                      max_batch: int = 128,  # most noisy copies per forward/backward (memory bound)
                      sample_seeds: Sequence[int] | None = None,  # one noise seed per sample (batch-independent noise)
                      return_grad: bool = False,  # also return the averaged gradient G (B, D, H, W)
+                     baseline: torch.Tensor | None = None,  # evidence variant: reduce G·(x − baseline) instead of G; (D,), (D, H, W) or (B, D, H, W)
                     ) -> torch.Tensor:
     "Token Importance Scores (B, H, W): SmoothGrad of each sample's target logit w.r.t. `x`, reduced over channels."
     x = _check_x(model, x).detach()
@@ -73,7 +74,14 @@ def token_importance(model: nn.Module,  # an IEM: (B, D, H, W) -> (B, n_classes)
     if isinstance(n_samples, bool) or not isinstance(n_samples, (int, np.integer)) or n_samples < 1: raise ValueError(f"n_samples must be an int >= 1, got {n_samples!r}")
     if not (isinstance(noise_level, (int, float)) and math.isfinite(noise_level) and noise_level >= 0): raise ValueError(f"noise_level must be a finite number >= 0, got {noise_level!r}")
     if noise_range not in ("batch", "sample"): raise ValueError(f"noise_range must be 'batch' (reference) or 'sample' (per-sample range), got {noise_range!r}")
-    if reduce not in ("max", "mean", "ave"): raise ValueError(f"reduce must be 'max' or 'mean' (alias 'ave'), got {reduce!r}")
+    if reduce not in ("max", "mean", "ave", "sum"): raise ValueError(f"reduce must be 'max', 'mean' (alias 'ave') or 'sum', got {reduce!r}")
+    if baseline is not None:
+        baseline = torch.as_tensor(baseline, dtype=x.dtype, device=x.device)
+        if baseline.ndim == 1: baseline = baseline.view(1, -1, 1, 1)
+        if baseline.ndim == 3: baseline = baseline[None]
+        if baseline.ndim != 4 or baseline.shape[1] != D or baseline.shape[0] not in (1, B) or baseline.shape[2:] not in ((1, 1), (H, W)):
+            raise ValueError(f"baseline must be (D,), (D, H, W) or (B, D, H, W) with D={D}, got shape {tuple(torch.as_tensor(baseline).shape)}")
+        if not torch.isfinite(baseline).all(): raise ValueError("baseline holds NaN or inf")
     if isinstance(max_batch, bool) or not isinstance(max_batch, (int, np.integer)) or max_batch < 1: raise ValueError(f"max_batch must be an int >= 1, got {max_batch!r}")
     if sample_seeds is not None and len(sample_seeds) != B: raise ValueError(f"sample_seeds must have one seed per sample ({B}), got {len(sample_seeds)}")
     target = _check_target(target, B, _model_attr(model, "n_classes"), x.device)
@@ -110,7 +118,8 @@ def token_importance(model: nn.Module,  # an IEM: (B, D, H, W) -> (B, n_classes)
             gsum += grads.view(B, mm, D, H, W).sum(1)
     finally: model.train(was_training)
     G = gsum / n
-    scores = G.amax(1) if reduce == "max" else G.mean(1)
+    A = G if baseline is None else G * (x.float() - baseline.float())
+    scores = A.amax(1) if reduce == "max" else A.sum(1) if reduce == "sum" else A.mean(1)
     return (scores, G) if return_grad else scores
 
 # %% ../../nbs/07_tis.ipynb #518866aa
@@ -168,13 +177,14 @@ def score_dataset(model: nn.Module,  # a trained IEM
                   n_samples: int = 20,  # SmoothGrad draws
                   noise_level: float = 0.2,  # σ as a fraction of the input range
                   noise_range: str = "sample",  # "sample" (batch-independent, default) or "batch" (reference)
-                  reduce: str = "max",  # "max" or "mean"
+                  reduce: str = "max",  # "max", "mean" or "sum"
                   seed: int = 0,  # noise seed (per sample: derived from seed and index)
                   max_batch: int = 128,  # most noisy copies per forward/backward
                   device: str | torch.device | None = None,  # default: CUDA when present, else CPU
                   num_workers: int = 0,  # DataLoader workers
                   overwrite: bool = False,  # discard scores already in out_path
                   progress: bool | None = None,  # progress bar (None: only when interactive)
+                  baseline: torch.Tensor | None = None,  # (D,) evidence variant of `token_importance` (None: plain TIS)
                  ) -> TokenScores:
     "Compute the TIS of every sample of `dataset` into `out_path` (resumable); returns the memory-mapped scores."
     from accelerate import PartialState
@@ -186,6 +196,10 @@ def score_dataset(model: nn.Module,  # a trained IEM
     has_ids = "ids" in it
     meta = dict(n=N, dim=D, grid=[H, W], n_samples=int(n_samples), noise_level=float(noise_level), noise_range=noise_range, reduce=reduce,
                 seed=int(seed), model=type(model).__name__, has_ids=has_ids, format=1)
+    if baseline is not None:
+        baseline = torch.as_tensor(baseline, dtype=torch.float32).flatten()
+        if baseline.numel() != D: raise ValueError(f"baseline must be a (D,) = ({D},) vector for dataset scoring, got {baseline.numel()} values")
+        meta["baseline"] = [round(float(v), 6) for v in baseline]
     out = Path(out_path); state = PartialState(cpu=not torch.cuda.is_available() or (device is not None and torch.device(device).type == "cpu"))  # cpu=True: CPU multi-process launches shard too
     if state.is_main_process:
         if overwrite and out.exists(): shutil.rmtree(out)
@@ -211,7 +225,7 @@ def score_dataset(model: nn.Module,  # a trained IEM
             idx = todo[pos:pos + len(batch["label"])]; pos += len(idx)
             y = torch.as_tensor(batch["label"]).long()
             s = token_importance(model, batch["embedding"].float().to(device), y.to(device), n_samples, noise_level, noise_range, reduce,
-                                 max_batch=max_batch, sample_seeds=[_sample_seed(seed, i) for i in idx])
+                                 max_batch=max_batch, sample_seeds=[_sample_seed(seed, i) for i in idx], baseline=baseline)
             st.scores[idx] = s.detach().cpu().numpy(); st.labels[idx] = y.numpy()
             if has_ids: st.ids[idx] = torch.as_tensor(batch["ids"]).cpu().numpy()
             for a in (st.scores, st.labels, st.ids):

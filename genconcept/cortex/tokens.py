@@ -691,10 +691,11 @@ def compute_tis(model: nn.Module,  # the IEM
                 n_samples: int = 20,  # SmoothGrad draws
                 noise_level: float = 0.2,  # σ as a fraction of the input range
                 noise_range: str = "sample",  # "sample" (batch-independent) or "batch" (reference)
-                reduce: str = "max",  # "max" or "mean"
+                reduce: str = "max",  # "max", "mean" or "sum"
                 seed: int = 0,  # per-sample noise seeds derive from (seed, index), as in `score_dataset`
                 device=None,  # default: the model's device
-                progress: bool | None = None) -> np.ndarray:
+                progress: bool | None = None,
+                baseline: torch.Tensor | None = None) -> np.ndarray:  # (D,): the evidence variant of `token_importance`
     "TIS (N, H, W) of every sample (target: its label), in memory."
     ids = _ids_np(ids); N = len(ids); y = _labels_np(labels, N)
     dev = torch.device(device) if device is not None else next(model.parameters(), torch.zeros(())).device
@@ -704,7 +705,7 @@ def compute_tis(model: nn.Module,  # the IEM
         j = min(N, i + batch_size)
         x = embed_ids(torch.as_tensor(ids[i:j]), cb)
         s = token_importance(model, x, torch.as_tensor(y[i:j], device=dev), n_samples, noise_level, noise_range, reduce,
-                             sample_seeds=[_sample_seed(seed, t) for t in range(i, j)])
+                             sample_seeds=[_sample_seed(seed, t) for t in range(i, j)], baseline=None if baseline is None else torch.as_tensor(baseline).to(dev))
         out[i:j] = s.detach().float().cpu().numpy()
     return out
 
@@ -751,6 +752,7 @@ def run_cortex_evaluation(iem: nn.Module,  # trained IEM
                           k_pointing: int = 5,  # positions per image for pointing
                           mask_threshold: float = 0.5,  # patch on the concept when its mask fraction >= this
                           border: int = 1,  # also report pointing with this many patches of border tolerance (0: skip)
+                          evidence: bool = True,  # also point with the evidence variant (TIS × (x − mean training embedding), channel sum)
                           mode: str = "pixel",  # masking: "pixel" or "token"
                           max_test_per_class: int | None = 100,  # cap on test images per class (masking evals)
                           max_world: int | None = None,  # cap on world images (pointing)
@@ -795,9 +797,19 @@ def run_cortex_evaluation(iem: nn.Module,  # trained IEM
                     lift=lift_ranking(tr["ids"], tr["labels"], n_codes=K, top=None, min_count=1))
         out["pointing"], out["pointing_by_class"] = pointing_eval(wd["ids"], w_s, wd["labels"], on, k=k_pointing, rankings=full,
                                                                   class_names=names, seed=seed)
+        if evidence:  # the same pointing with the evidence scores: one extra row, "tis_evidence"
+            base = codebook[torch.as_tensor(_ids_np(tr["ids"])).flatten()].mean(0)  # usage-weighted mean embedding of the training tokens
+            ek = {**tk, "baseline": base, "reduce": "sum"}
+            w_e = _tis_for({k: v for k, v in wd.items() if k != "scores"}, iem, codebook, ek, progress, cache, f"evidence_world{len(wd['labels'])}")
+            ev, evc = pointing_eval(wd["ids"], w_e, wd["labels"], on, k=k_pointing, class_names=names, seed=seed)
+            out["pointing"] = pd.concat([out["pointing"], ev[ev.method == "tis"].assign(method="tis_evidence")], ignore_index=True)
+            out["pointing_by_class"] = pd.concat([out["pointing_by_class"], evc[evc.method == "tis"].assign(method="tis_evidence")], ignore_index=True)
         if border:
-            out["pointing_border"], _ = pointing_eval(wd["ids"], w_s, wd["labels"], class_masks(wd["masks"], view, mask_threshold, dilate=border),
-                                                      k=k_pointing, rankings=full, class_names=names, seed=seed)
+            bon = class_masks(wd["masks"], view, mask_threshold, dilate=border)
+            out["pointing_border"], _ = pointing_eval(wd["ids"], w_s, wd["labels"], bon, k=k_pointing, rankings=full, class_names=names, seed=seed)
+            if evidence:
+                evb, _ = pointing_eval(wd["ids"], w_e, wd["labels"], bon, k=k_pointing, class_names=names, seed=seed)
+                out["pointing_border"] = pd.concat([out["pointing_border"], evb[evb.method == "tis"].assign(method="tis_evidence")], ignore_index=True)
     out["summary"] = cortex_summary(out, k_concept=k_concept)
     out["summary"]["seconds"] = round(time.time() - t0, 1)
     return out
@@ -811,6 +823,10 @@ def cortex_summary(res: dict, n_image: int = 10, k_concept: int | None = None) -
         s["bar_pointing"] = bool(p["tis"] >= BARS["pointing_min"] and p["tis"] - p["random"] >= BARS["pointing_margin"]
                                  and p["tis"] - p.get("frequency", -1) >= BARS["pointing_margin"])
         s["pointing_tis_minus_lift"] = float(p["tis"] - p.get("lift", float("nan")))
+        if "tis_evidence" in p:
+            e = p["tis_evidence"]
+            s["bar_pointing_evidence"] = bool(e >= BARS["pointing_min"] and e - p["random"] >= BARS["pointing_margin"]
+                                              and e - p.get("frequency", -1) >= BARS["pointing_margin"])
     if "pointing_border" in res:
         s.update({f"pointing_border_{m}": float(v) for m, v in zip(res["pointing_border"].method, res["pointing_border"].pointing)})
     il = res.get("image_level")
