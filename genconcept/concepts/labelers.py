@@ -254,21 +254,33 @@ def _arrays(data):
         return data.render_all()[0], data.concepts.long()
     return None
 
+def _shard(perm: torch.Tensor, batch_size: int, n_proc: int, rank: int) -> list[tuple[torch.Tensor, int]]:
+    "`(this process's indices, global batch size)` per step: global batches of `n_proc·batch_size`, split in `n_proc` parts."
+    out = []
+    for s in range(0, len(perm), batch_size * n_proc):
+        c = perm[s:s + batch_size * n_proc]
+        if len(c) < n_proc: c = torch.cat([c, perm[:n_proc - len(c)]])  # every process gets ≥ 1 (like Accelerate's even batches)
+        out.append((c.tensor_split(n_proc)[rank] if n_proc > 1 else c, len(c)))
+    return out
+
 def train_concept_classifier(model: ConceptClassifier,  # the classifier to train (in place)
                              n_train: int = 20_000,  # ConceptShapes images when `data` is None
                              epochs: int = 3,  # passes over the data
                              seed: int = 0,  # seed for data, initialisation order and shuffling
                              data: Dataset | None = None,  # items {"image", "concepts"}; default: ConceptShapes(n_train, seed)
-                             batch_size: int = 128,  # images per step
+                             batch_size: int = 128,  # images per step (per process in a multi-process launch)
                              lr: float = 2e-3,  # peak AdamW learning rate (one-cycle schedule)
                              weight_decay: float = 0.05,  # AdamW weight decay
                              augment: bool = True,  # apply `augment_images` to each batch
                              ignore_index: int = -100,  # concept value that marks "unknown" (no loss)
-                             device: str | torch.device | None = None,  # default: `get_device()`
+                             device: str | torch.device | None = None,  # default: `get_device()` (ignored in a multi-process launch)
+                             mixed_precision: str | None = None,  # "no", "bf16", "fp16" (default: bf16/fp16 on CUDA, "no" elsewhere)
+                             accelerator=None,  # an `accelerate.Accelerator` to run under (default: a new one for `device`)
                              progress: bool | None = None,  # tqdm bar (None: only when interactive)
                             ) -> pd.DataFrame:
     "Train `model` with per-concept cross-entropy; returns the per-epoch history (loss, seconds)."
     from tqdm.auto import tqdm
+    from genconcept.cbae.train import _accelerator_for, _rank_seed, _sync_buffers
     if not isinstance(model, ConceptClassifier): raise ValueError(f"model must be a ConceptClassifier, got {type(model).__name__}")
     if not isinstance(epochs, int) or epochs < 1: raise ValueError(f"epochs must be a positive int, got {epochs!r}")
     seed_everything(seed)
@@ -277,28 +289,43 @@ def train_concept_classifier(model: ConceptClassifier,  # the classifier to trai
             raise ValueError("data=None trains on ConceptShapes, but this model predicts other concepts; pass a dataset with its labels")
         data = ConceptShapes(n_train, size=model.image_size, seed=seed, classes=None)
     if len(data) == 0: raise ValueError("data is empty")
-    dev = get_device(device); model.to(dev).train()
+    acc, dev = _accelerator_for(accelerator, device, mixed_precision)
+    P, rank = acc.num_processes, acc.process_index
+    model.to(dev).train()
     arrays = _arrays(data)
-    n = len(data); steps = epochs * math.ceil(n / batch_size)
+    n = len(data); steps = epochs * math.ceil(n / (batch_size * P))
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=steps, pct_start=0.15)
-    g = make_generator(seed + 1)
+    g = make_generator(seed + 1)  # the shuffling: the same on every process (each takes its part of every global batch)
+    g_aug = g if P == 1 else make_generator(_rank_seed(seed + 1, rank))  # augmentation (and dropout): per process
+    if P > 1: torch.manual_seed(_rank_seed(seed, rank))
+    pmodel, popt = acc.prepare(model, opt, device_placement=[False, False])  # the scheduler stays ours: one step per global batch
+    load = (lambda c: (arrays[0][c].float() / 255, arrays[1][c])) if arrays is not None else (lambda c: next(_batches(data, c, len(c))))
     hist = []
     for ep in range(epochs):
         t0, tot, cnt = time.time(), 0.0, 0
         perm = torch.randperm(n, generator=g)
-        it = ((arrays[0][perm[s:s + batch_size]].float() / 255, arrays[1][perm[s:s + batch_size]]) for s in range(0, n, batch_size)) \
-             if arrays is not None else _batches(data, perm, batch_size)
-        for x, y in tqdm(it, total=math.ceil(n / batch_size), desc=f"epoch {ep + 1}/{epochs}", disable=None if progress is None else not progress, leave=False):
+        parts = _shard(perm, batch_size, P, rank)
+        for c, m in tqdm(parts, desc=f"epoch {ep + 1}/{epochs}", disable=(None if progress is None else not progress) if acc.is_local_main_process else True, leave=False):
+            x, y = load(c)
             if y.shape[1:] != (model.n_concepts,): raise ValueError(f"data concepts have shape {tuple(y.shape[1:])}, model predicts {model.n_concepts} concepts")
-            if augment: x = augment_images(x, g)
+            if augment: x = augment_images(x, g_aug)
             x, y = x.to(dev), y.to(dev)
-            with autocast(dev):
-                logits = model(x)
-            loss = F.cross_entropy(logits.float().reshape(-1, 2), y.reshape(-1), ignore_index=ignore_index)
-            opt.zero_grad(set_to_none=True); loss.backward(); opt.step(); sched.step()
-            tot += float(loss.detach()) * len(x); cnt += len(x)
+            with acc.autocast():
+                logits = pmodel(x)
+            if P == 1:
+                loss = F.cross_entropy(logits.float().reshape(-1, 2), y.reshape(-1), ignore_index=ignore_index)
+            else:  # DDP averages over processes: scale so that the step uses the mean over the whole global batch's labels
+                n_lab = acc.reduce((y != ignore_index).sum().float(), "sum").clamp(min=1)
+                loss = F.cross_entropy(logits.float().reshape(-1, 2), y.reshape(-1), ignore_index=ignore_index, reduction="sum") * P / n_lab
+            popt.zero_grad(set_to_none=True); acc.backward(loss); popt.step(); sched.step()
+            if P == 1: tot += float(loss.detach()) * len(x); cnt += len(x)
+            else: tot += float(loss.detach()) / P * m; cnt += len(x)  # summed over processes: the global batch's mean × its size
+        if P > 1:  # the mean over the epoch's global batches, weighted by their sizes, as in one process
+            t = acc.reduce(torch.tensor([tot, float(cnt)], device=dev, dtype=torch.float64), "sum"); tot, cnt = float(t[0]), float(t[1])
         hist.append(dict(epoch=ep + 1, loss=tot / cnt, seconds=time.time() - t0))
+    _sync_buffers(acc, model)
+    acc.unwrap_model(pmodel, keep_fp32_wrapper=False)
     model.eval()
     return pd.DataFrame(hist)
 
