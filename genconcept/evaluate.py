@@ -203,6 +203,22 @@ def _device_of(method, gen):
         if isinstance(m, nn.Module): return _module_device(m)
     return torch.device("cpu")
 
+def _launch_state(dev: torch.device):
+    "The Accelerate state of a multi-process launch, or None in a plain single process (where no state is made)."
+    from accelerate import PartialState
+    if PartialState._shared_state: st = PartialState()  # already made (e.g. by a trainer or the script)
+    elif int(os.environ.get("WORLD_SIZE", "1")) > 1: st = PartialState(cpu=dev.type == "cpu")  # launched: torchrun / accelerate launch
+    else: return None
+    return st if st.num_processes > 1 else None
+
+def _gather_in_order(mine: torch.Tensor, parts: dict) -> dict:
+    "All processes' per-sample results (lists of tensors whose rows follow `mine`), gathered and put back in sample order."
+    from accelerate.utils import gather_object
+    got = gather_object([dict(parts, _idx=mine)])
+    order = torch.cat([g["_idx"] for g in got]).argsort()
+    def cat(xs): return None if xs[0] is None else torch.cat(xs)[order]
+    return {k: [cat([g[k][i] for g in got]) for i in range(len(v))] for k, v in parts.items()}
+
 def evaluate_steering(method,  # a steering method: .concepts, .reference(h), .edit(h, k, v)
                       gen,  # GAN- or DDPM-protocol generator
                       judge: Callable,  # independent judge: images -> logits (B, n, 2) (+ .features for distances / FD)
@@ -220,6 +236,7 @@ def evaluate_steering(method,  # a steering method: .concepts, .reference(h), .e
                       _cache: dict | None = None,  # shared across methods by `compare_methods`
                      ) -> pd.DataFrame | tuple[pd.DataFrame, pd.DataFrame]:
     "Success, negative rate, orthogonality, feature/pixel distances and Fréchet distances per (concept, value) of one steering method."
+    # In a multi-process launch each process evaluates every N-th chunk of samples; the results are gathered in order.
     cs = getattr(method, "concepts", None)
     if not isinstance(cs, ConceptSet) or not all(hasattr(method, a) for a in ("reference", "edit")):
         raise ValueError(f"method must have .concepts (a ConceptSet), .reference(h) and .edit(h, k, v); got {type(method).__name__}")
@@ -231,6 +248,11 @@ def evaluate_steering(method,  # a steering method: .concepts, .reference(h), .e
     pairs = [(cs.index(c), check_binary(v, "values")) for c in names for v in values]
     cache = _cache if _cache is not None else {}
     t0 = time.perf_counter(); ddpm = is_ddpm(gen); dev = _device_of(method, gen)
+    state = _launch_state(dev); N, rank = (state.num_processes, state.process_index) if state is not None else (1, 0)
+    if n < N: raise ValueError(f"evaluate_steering on {N} processes needs n ≥ {N} samples, got n={n}")
+    chunk = batch_size if N == 1 else min(batch_size, n // N)  # a launch: chunks small enough for every process to get one
+    starts = list(range(0, n, chunk))[rank::N]  # this process's chunks of samples
+    mine = torch.cat([torch.arange(s, min(s + chunk, n)) for s in starts]); m = len(mine)
     def judge_all(x):
         out = [judge_pass(judge, x[s:s + batch_size], cs) for s in range(0, len(x), batch_size)]
         return torch.cat([c for c, _ in out]), (torch.cat([f for _, f in out]) if out and out[0][1] is not None else None)
@@ -238,45 +260,54 @@ def evaluate_steering(method,  # a steering method: .concepts, .reference(h), .e
         if ddpm:
             def render(fn):  # the same initial noise for every call
                 cb = lambda hh, t: fn(hh.float()).to(hh.dtype)
-                return torch.cat([gen.sample(min(batch_size, n - s), generator=make_generator(seed + s, dev), num_inference_steps=num_inference_steps,
-                                             h_callback=cb, t_max_fraction=t_max_fraction).float().cpu() for s in range(0, n, batch_size)])
+                return torch.cat([gen.sample(min(chunk, n - s), generator=make_generator(seed + s, dev), num_inference_steps=num_inference_steps,
+                                             h_callback=cb, t_max_fraction=t_max_fraction).float().cpu() for s in starts])
             x_ref = render(method.reference)
             x_gen = cache.get("x_gen")
             if quality and x_gen is None: x_gen = cache["x_gen"] = render(lambda hh: hh)
         else:
             h = cache.get("h")
             if h is None: h = cache["h"] = _draw_latents(gen, n, seed).to(dev)
+            if N > 1: h = h[mine.to(h.device)]  # this process's samples (its chunks, in order)
             def dec(hh): 
                 with torch.no_grad(): return gen.decode(hh).float().cpu()
-            x_ref = torch.cat([dec(method.reference(h[s:s + batch_size])) for s in range(0, n, batch_size)])
+            x_ref = torch.cat([dec(method.reference(h[s:s + chunk])) for s in range(0, m, chunk)])
             x_gen = cache.get("x_gen")
-            if quality and x_gen is None: x_gen = cache["x_gen"] = torch.cat([dec(h[s:s + batch_size]) for s in range(0, n, batch_size)])
+            if quality and x_gen is None: x_gen = cache["x_gen"] = torch.cat([dec(h[s:s + chunk]) for s in range(0, m, chunk)])
         o, f_ref = judge_all(x_ref)
         calls, feats, pix = [], [], []
-        bar = tqdm(total=len(pairs) * n, disable=(not progress) if progress is not None else None, desc=getattr(method, "name", "steering"), leave=False)
+        bar = tqdm(total=len(pairs) * m, disable=((not progress) if progress is not None else None) if rank == 0 else True,
+                   desc=getattr(method, "name", "steering"), leave=False)
         if ddpm:
             for k, v in pairs:
                 x = render(lambda hh, k=k, v=v: method.edit(hh, k, v))
-                c, f = judge_all(x); calls.append(c); feats.append(f); pix.append((x - x_ref).flatten(1).pow(2).mean(1).sqrt()); bar.update(n)
+                c, f = judge_all(x); calls.append(c); feats.append(f); pix.append((x - x_ref).flatten(1).pow(2).mean(1).sqrt()); bar.update(m)
         else:  # one long batch of (sample, k, v) rows
             P = len(pairs)
-            K = torch.tensor([k for k, _ in pairs]).repeat_interleave(n); V = torch.tensor([v for _, v in pairs]).repeat_interleave(n)
-            idx = torch.arange(n).repeat(P)
+            K = torch.tensor([k for k, _ in pairs]).repeat_interleave(m); V = torch.tensor([v for _, v in pairs]).repeat_interleave(m)
+            idx = torch.arange(m).repeat(P)
             cl, fl, pl = [], [], []
-            for s in range(0, P * n, batch_size):
+            for s in range(0, P * m, batch_size):
                 sl = slice(s, s + batch_size)
                 x = dec(method.edit(h[idx[sl].to(h.device)], K[sl].to(dev), V[sl].to(dev)))
                 c, f = judge_pass(judge, x, cs); cl.append(c); fl.append(f)
                 pl.append((x - x_ref[idx[sl]]).flatten(1).pow(2).mean(1).sqrt()); bar.update(len(x))
             allc, allp = torch.cat(cl), torch.cat(pl); allf = torch.cat(fl) if fl[0] is not None else None
-            calls = list(allc.split(n)); pix = list(allp.split(n)); feats = list(allf.split(n)) if allf is not None else [None] * P
+            calls = list(allc.split(m)); pix = list(allp.split(m)); feats = list(allf.split(m)) if allf is not None else [None] * P
         bar.close()
         fr = f_gen = None
         if quality and f_ref is not None:
             fr = cache.get("f_real")
             if fr is None: fr = cache["f_real"] = _real_features(judge, real, n, batch_size)
             f_gen = cache.get("f_gen")
-            if f_gen is None: f_gen = cache["f_gen"] = judge_all(x_gen)[1]
+            if f_gen is None:
+                f_gen = judge_all(x_gen)[1]
+                if N == 1: cache["f_gen"] = f_gen
+    if N > 1:  # every process gets every sample's results, in sample order
+        g = _gather_in_order(mine, dict(ref=[o, f_ref], calls=calls, feats=feats, pix=pix, gen=[f_gen if "f_gen" not in cache else None]))
+        (o, f_ref), calls, feats, pix = g["ref"], g["calls"], g["feats"], g["pix"]
+        if fr is not None and "f_gen" not in cache: cache["f_gen"] = g["gen"][0]
+        f_gen = cache.get("f_gen")
     rows, flips = [], []
     for (k, v), c, f, p in zip(pairs, calls, feats, pix):
         st = steerability_from_calls(o, c, k, v)
