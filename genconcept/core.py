@@ -18,7 +18,7 @@ from safetensors.torch import save_file, load_file
 # %% auto #0
 __all__ = ['Concept', 'check_binary', 'ConceptSet', 'get_device', 'autocast', 'seed_everything', 'make_generator', 'cache_dir',
            'atomic_folder', 'atomic_write_bytes', 'safe_join', 'save_artifact', 'load_artifact', 'sha256_file',
-           'weights_dir', 'load_manifest', 'register_shipped', 'shipped_model_path']
+           'weights_dir', 'load_manifest', 'register_shipped', 'shipped_model_path', 'shipped_fingerprint']
 
 # %% ../nbs/00_core.ipynb #2aed361a
 @dataclass(frozen=True)
@@ -280,3 +280,11 @@ def shipped_model_path(name: str, folder: str | os.PathLike | None = None, verif
             if not p.is_file(): raise FileNotFoundError(f"Shipped model {name!r}: {p} is missing; reinstall genconcept or rerun `genconcept train-world`")
             if sha256_file(p) != digest: raise ValueError(f"Shipped model {name!r}: {p} does not match its sha256 in the manifest (corrupt or modified)")
     return safe_join(root, name)
+
+def shipped_fingerprint(*names: str,  # models to cover (default: every model in the manifest)
+                        folder: str | os.PathLike | None = None) -> str:
+    "12 hex digits of a hash of the shipped files' sha256: a cache key that changes whenever the package's weights do."
+    m = load_manifest(folder)
+    files = {n: m[n].get("files", {}) for n in sorted(names or m) if n in m}
+    return hashlib.sha256(json.dumps(files, sort_keys=True).encode()).hexdigest()[:12]
+

@@ -92,7 +92,8 @@ class DemoContext:
     @property
     def cache(self) -> Path:
         "Per-run cache under the genconcept cache folder, keyed by the options that change results."
-        return cache_dir("demo", f"seed{self.seed}-{'quick' if self.quick else 'full'}{'-scratch' if self.from_scratch else ''}")
+        weights = "scratch" if self.from_scratch else f"w{shipped_fingerprint()}"  # new shipped weights: a new cache
+        return cache_dir("demo", f"seed{self.seed}-{'quick' if self.quick else 'full'}-{weights}")
 
 STAGES: list[tuple[str, Callable[[DemoContext], str]]] = []
 

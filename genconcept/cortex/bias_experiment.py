@@ -18,7 +18,7 @@ from scipy import stats
 
 from ..core import make_generator, cache_dir, atomic_write_bytes
 from ..world import ClassView, WorldSpec, UNSPECIFIED
-from .tokens import compute_tis, token_rankings, ranked_ids
+from .tokens import compute_tis, token_rankings, ranked_ids, _gen_key
 from .bias import detect_bias, plot_delta_vs_p
 
 # %% auto #0
@@ -167,7 +167,7 @@ def run_bias_experiment(gen,  # token generator (a `WorldVQGenerator` for source
     if judge is not None:
         from genconcept.cortex.tokens import as_judges
         js = next(iter(as_judges(judge).values()))
-    out = Path(out_dir) if out_dir is not None else (cache_dir("bias_experiment", f"{view.name(a)}_vs_{view.name(b)}_s{seed}".replace(" ", "_"))
+    out = Path(out_dir) if out_dir is not None else (cache_dir("bias_experiment", f"{view.name(a)}_vs_{view.name(b)}_s{seed}_{_gen_key(gen)}".replace(" ", "_"))
                                                      if source == "finetune" else None)
     rows = []
     for i, p in enumerate(ps):

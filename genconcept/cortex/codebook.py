@@ -22,7 +22,7 @@ from ..core import make_generator, get_device, cache_dir
 from ..world import ClassView
 from .data import embed_ids
 from .tis import token_importance, top_positions
-from .tokens import as_judges
+from .tokens import as_judges, _gen_key
 
 # %% auto #0
 __all__ = ['central_mask', 'check_mask', 'swap_pairs', 'swap_target', 'CodebookEdit', 'codebook_edit', 'tis_mask',
@@ -410,7 +410,7 @@ def world_token_iem(gen,  # the world token generator (default in the slow cells
     "Generate (or reuse) a token dataset from `gen` for `view`, train (or reuse) an IEM on it: {'iem', 'train', 'val', 'test', 'top1', 'folder'}."
     from genconcept.cortex.data import generate_token_dataset, TokenDataset
     from genconcept.cortex.iem import make_iem, train_iem, test_iem
-    out = Path(out_dir) if out_dir is not None else cache_dir("world_token_iem", f"{'_'.join(view.by)}_s{seed}")
+    out = Path(out_dir) if out_dir is not None else cache_dir("world_token_iem", f"{'_'.join(view.by)}_s{seed}_{_gen_key(gen)}")
     generate_token_dataset(gen, view, out / "data", n_per_class=dict(n_per_class), seed=seed, progress=bool(progress))
     tr, va, te = (TokenDataset(out / "data", s) for s in ("train", "val", "test"))
     iem = make_iem(family, tr.codebook.shape[1], view.n_classes, grid=tr.grid_shape, preset=preset)

@@ -6,7 +6,7 @@ Docs: https://genconcept.github.io/genconcept/concept_tokens.html.md"""
 
 # %% ../../nbs/08_concept_tokens.ipynb #03bcdfdc
 from __future__ import annotations
-import json, math, os, time
+import hashlib, json, math, os, time
 from pathlib import Path
 from typing import Callable, Mapping, Sequence
 
@@ -713,6 +713,15 @@ def compute_tis(model: nn.Module,  # the IEM
 BARS = dict(pointing_min=0.8, pointing_margin=0.3)
 "Quality bars of the world experiment: TIS pointing >= 0.8 and >= 0.3 above random and above raw frequency."
 
+def _gen_key(gen) -> str:
+    "8 hex digits identifying a token generator's weights (codebook, prior, default sampling): cache folders follow the model."
+    h = hashlib.sha256(torch.as_tensor(gen.codebook).detach().float().cpu().numpy().tobytes())
+    prior = getattr(gen, "prior", None)
+    if isinstance(prior, nn.Module):
+        for k, v in sorted(prior.state_dict().items()): h.update(k.encode()); h.update(v.detach().float().cpu().numpy().tobytes())
+    h.update(json.dumps(getattr(gen, "sampling", {}), sort_keys=True, default=str).encode())
+    return h.hexdigest()[:8]
+
 def _tis_for(arrs: dict, model, codebook, tis_kwargs, progress, cache: Path | None, name: str):
     if "scores" in arrs and arrs["scores"] is not None: return _scores_np(arrs["scores"], _ids_np(arrs["ids"]).shape)
     if cache is not None and (cache / f"tis_{name}.npy").is_file():
@@ -876,7 +885,7 @@ def run_cortex_experiment(by: Sequence[str] = ("shape", "colour"),  # concepts t
     if gen is None:
         from genconcept.generators.vq import load_world_vq
         gen = load_world_vq(device=device)
-    out = Path(out_dir) if out_dir is not None else cache_dir("cortex_experiment", f"{'_'.join(view.by)}_{source}_s{seed}")
+    out = Path(out_dir) if out_dir is not None else cache_dir("cortex_experiment", f"{'_'.join(view.by)}_{source}_s{seed}_{_gen_key(gen)}")
     data = out / "data"
     timing = {}
     size = int(gen.decode_ids(torch.zeros(1, *gen.grid_shape, dtype=torch.long, device=gen.codebook.device)).shape[-1])
