@@ -140,7 +140,7 @@ def cortex_stage(ctx: DemoContext) -> str:
                                 epochs=sz["epochs"], tis_kwargs=dict(n_samples=sz["tis_n"]), seed=ctx.seed, device=ctx.device, progress=False)
     s, m = res["summary"], ctx.metrics
     m["cortex.iem_test_top1"] = s["iem_top1"]
-    for k in ("tis", "frequency", "random", "lift"):
+    for k in ("tis", "frequency", "random", "lift", "tis_evidence"):
         if f"pointing_{k}" in s: m[f"cortex.pointing_top5_{'freq' if k == 'frequency' else k}"] = s[f"pointing_{k}"]
     drops = {k: v for k, v in s.items() if k.startswith("image_drop_n10_")}
     m["cortex.image_prob_drop_tis_n10"] = float(np.mean([v for k, v in drops.items() if k.endswith("_tis")]))
@@ -156,7 +156,8 @@ def cortex_stage(ctx: DemoContext) -> str:
         "so the prior's own class errors cap this number).")
     fig, ax = plt.subplots(figsize=(6, 3.4)); plot_pointing(res["pointing"], ax=ax); r.figure(fig,
         "Ground truth: share of each real image's top-5 positions that lie on the pixels of the concepts defining its class "
-        "(TIS vs random positions, the reference's raw-frequency baseline and the class-normalised 'lift' baseline; dashed: ceiling).")
+        "(TIS vs random positions, the reference's raw-frequency baseline and the class-normalised 'lift' baseline; 'tis_evidence' is the "
+        "evidence variant, TIS × (embedding − mean embedding) summed over channels; dashed: ceiling).")
     r.table(res["pointing"], "Pointing (top-5) per method.")
     fig = plot_image_level(res["image_level"]); fig = fig.figure if hasattr(fig, "figure") and not isinstance(fig, plt.Figure) else fig
     r.figure(fig if isinstance(fig, plt.Figure) else plt.gcf(), "Image level: drop of the judges' class probability when the patches holding the ids at the "
@@ -164,7 +165,7 @@ def cortex_stage(ctx: DemoContext) -> str:
     fig = plot_concept_level(res["concept_level"]); r.figure(fig if isinstance(fig, plt.Figure) else plt.gcf(),
              "Concept level: masking the top-K TIS-ranked ids of the class vs the top-K most frequent ids, with the number of masked patches "
              "matched (the reference leaves it unmatched).")
-    return (f"IEM top-1 {s['iem_top1']:.3f}; pointing TIS {s.get('pointing_tis', float('nan')):.2f} vs random {s.get('pointing_random', float('nan')):.2f}"
+    return (f"IEM top-1 {s['iem_top1']:.3f}; pointing TIS {s.get('pointing_tis', float('nan')):.2f} (evidence {s.get('pointing_tis_evidence', float('nan')):.2f}) vs random {s.get('pointing_random', float('nan')):.2f}"
             f" vs frequency {s.get('pointing_frequency', float('nan')):.2f}")
 
 @stage("codebook")
