@@ -393,12 +393,18 @@ def train_gan(out_folder: str | os.PathLike | None = None,  # checkpoint folder 
               d_config: dict | None = None,  # WorldGANDiscriminator config overrides
               seed: int = 0,  # seeds the model init and the data stream
               checkpoint_every: int = 500,  # iterations between checkpoints
-              device: str | torch.device | None = None,
+              device: str | torch.device | None = None,  # default: CUDA → MPS → CPU (ignored in a multi-process launch)
+              mixed_precision: str | None = None,  # "no", "bf16", "fp16" (default: bf16/fp16 on CUDA, "no" elsewhere)
+              accelerator=None,  # an `accelerate.Accelerator` to run under (default: a new one for `device`)
               progress: bool | None = None,  # tqdm bar (None: only when interactive)
               log: Callable | None = None,  # log(dict) called at every checkpoint
              ) -> tuple[WorldGAN, WorldGAN, dict]:
     "Train a `WorldGAN` with a hinge loss against a spectral-norm critic; returns (G, G_ema, state)."
-    dev = get_device(device); seed_everything(seed)
+    from genconcept.cbae.train import _accelerator_for, _rank_seed, _sync_buffers
+    acc, dev = _accelerator_for(accelerator, device, mixed_precision); N, rank = acc.num_processes, acc.process_index
+    if r1_gamma > 0 and N > 1: raise ValueError("r1_gamma > 0 needs a double backward, which DistributedDataParallel does not support: "
+                                                "train with r1_gamma=0 (spectral norm already regularises D) or in one process")
+    seed_everything(seed)
     G = WorldGAN(**(g_config or {})).to(dev); D = WorldGANDiscriminator(**(d_config or {})).to(dev)
     G_ema = copy.deepcopy(G).eval().requires_grad_(False)
     oG = torch.optim.Adam(G.parameters(), lr=lr, betas=betas); oD = torch.optim.Adam(D.parameters(), lr=lr, betas=betas)
@@ -409,44 +415,54 @@ def train_gan(out_folder: str | os.PathLike | None = None,  # checkpoint folder 
         G_ema = _load_diffusers(WorldGAN, out / "g_ema").to(dev).eval().requires_grad_(False)
         oG = torch.optim.Adam(G.parameters(), lr=lr, betas=betas); oD = torch.optim.Adam(D.parameters(), lr=lr, betas=betas)
         state = _load_state(out, dict(opt_g=oG, opt_d=oD))
-    data = WorldStream(batch_size, seed=seed * 7_919 + state["iter"] + 1, size=G.config.img_size)
-    gen = make_generator(seed * 104_729 + state["iter"] + 2, "cpu")
+    # each process its own images and noise (process 0: the single-process streams); batch_size is per process
+    data = WorldStream(batch_size, seed=_rank_seed(seed * 7_919 + state["iter"] + 1, rank), size=G.config.img_size)
+    gen = make_generator(_rank_seed(seed * 104_729 + state["iter"] + 2, rank), "cpu")
+    pG, pD, poG, poD = acc.prepare(G, D, oG, oD, device_placement=[False] * 4)
 
     def checkpoint():
         if out is None: return
-        with atomic_folder(out) as tmp:
-            G.save_pretrained(tmp / "g"); G_ema.save_pretrained(tmp / "g_ema"); D.save_pretrained(tmp / "d")
-            _save_state(tmp, state, dict(opt_g=oG, opt_d=oD))
-        if log: log(state["history"][-1] if state["history"] else state)
+        if acc.is_main_process:
+            with atomic_folder(out) as tmp:
+                G.save_pretrained(tmp / "g"); G_ema.save_pretrained(tmp / "g_ema"); D.save_pretrained(tmp / "d")
+                _save_state(tmp, state, dict(opt_g=oG, opt_d=oD))
+            if log: log(state["history"][-1] if state["history"] else state)
+        acc.wait_for_everyone()
+    def done():  # one decision for all processes (a time budget could end on one process first)
+        d = _budget_done(state["iter"], iters, t0, minutes, e0)
+        if N > 1 and minutes is not None: d = bool(acc.reduce(torch.tensor(float(d), device=dev), "max") > 0)
+        return d
 
     t0, e0, it0 = time.time(), state["elapsed_s"], state["iter"]
     total = iters if iters is not None else None
-    bar = tqdm(total=total, initial=it0, disable=(not progress) if progress is not None else None, desc="GAN")
+    bar = tqdm(total=total, initial=it0, disable=((not progress) if progress is not None else None) if acc.is_local_main_process else True, desc="GAN")
     run_d = run_g = 0.0
-    while not _budget_done(state["iter"], iters, t0, minutes, e0):
+    while not done():
         real = data.next().to(dev)
         z = _noise((batch_size, G.config.z_dim), gen, dev)
-        with torch.no_grad(): fake = G(z)
+        with torch.no_grad(): fake = pG(z)
         if r1_gamma > 0: real.requires_grad_(True)
-        d_real = D(real)
-        loss_d = F.relu(1 - d_real).mean() + F.relu(1 + D(fake)).mean()
+        d_real = pD(real)
+        loss_d = F.relu(1 - d_real).mean() + F.relu(1 + pD(fake)).mean()
         if r1_gamma > 0:
             g, = torch.autograd.grad(d_real.sum(), real, create_graph=True)
             loss_d = loss_d + r1_gamma / 2 * g.pow(2).sum((1, 2, 3)).mean()
-        oD.zero_grad(set_to_none=True); loss_d.backward(); oD.step()
+        poD.zero_grad(set_to_none=True); acc.backward(loss_d); poD.step()
         z = _noise((batch_size, G.config.z_dim), gen, dev)
-        loss_g = -D(G(z)).mean()
-        oG.zero_grad(set_to_none=True); loss_g.backward(); oG.step()
+        loss_g = -pD(pG(z)).mean()
+        poG.zero_grad(set_to_none=True); acc.backward(loss_g); poG.step()
         _ema_update(G_ema, G, ema_beta if state["iter"] > 200 else 0.9)
         state["iter"] += 1; bar.update(1)
         run_d, run_g = 0.98 * run_d + 0.02 * loss_d.item(), 0.98 * run_g + 0.02 * loss_g.item()
-        if state["iter"] % checkpoint_every == 0 or _budget_done(state["iter"], iters, t0, minutes, e0):
+        if state["iter"] % checkpoint_every == 0 or done():
             state["elapsed_s"] = e0 + time.time() - t0
-            state["history"].append(dict(iter=state["iter"], elapsed_s=round(state["elapsed_s"], 1), loss_d=round(run_d, 4), loss_g=round(run_g, 4)))
+            rd, rg = (run_d, run_g) if N == 1 else acc.reduce(torch.tensor([run_d, run_g], device=dev), "mean").tolist()  # mean over processes
+            state["history"].append(dict(iter=state["iter"], elapsed_s=round(state["elapsed_s"], 1), loss_d=round(rd, 4), loss_g=round(rg, 4)))
             bar.set_postfix(loss_d=f"{run_d:.3f}", loss_g=f"{run_g:.3f}")
             checkpoint()
     bar.close()
     state["elapsed_s"] = e0 + time.time() - t0
+    for m, pm in ((G, pG), (D, pD)): _sync_buffers(acc, m); acc.unwrap_model(pm, keep_fp32_wrapper=False)
     return G.eval(), G_ema, state
 
 # %% ../../nbs/03_latent.ipynb #b57e7d4c
@@ -460,12 +476,16 @@ def train_ddpm(out_folder: str | os.PathLike | None = None,  # checkpoint folder
                unet_config: dict | None = None,  # `small_unet` keyword overrides
                seed: int = 0,  # seeds the init, the data stream and the noise
                checkpoint_every: int = 500,  # iterations between checkpoints
-               device: str | torch.device | None = None,
+               device: str | torch.device | None = None,  # default: CUDA → MPS → CPU (ignored in a multi-process launch)
+               mixed_precision: str | None = None,  # "no", "bf16", "fp16" (default: bf16/fp16 on CUDA, "no" elsewhere)
+               accelerator=None,  # an `accelerate.Accelerator` to run under (default: a new one for `device`)
                progress: bool | None = None,  # tqdm bar (None: only when interactive)
                log: Callable | None = None,  # log(dict) called at every checkpoint
               ) -> tuple[WorldDDPM, WorldDDPM, dict]:
     "Train a `WorldDDPM` (ε-prediction, MSE, uniform t) on the world stream; returns (model, ema_model, state)."
-    dev = get_device(device); seed_everything(seed)
+    from genconcept.cbae.train import _accelerator_for, _rank_seed, _sync_buffers
+    acc, dev = _accelerator_for(accelerator, device, mixed_precision); N, rank = acc.num_processes, acc.process_index
+    seed_everything(seed)
     out = Path(out_folder) if out_folder is not None else None
     resume = out is not None and (out / "state.json").is_file()
     M = WorldDDPM.from_pretrained(out / "model", dev).train() if resume else WorldDDPM(small_unet(**(unet_config or {}))).to(dev)
@@ -474,37 +494,47 @@ def train_ddpm(out_folder: str | os.PathLike | None = None,  # checkpoint folder
     E.requires_grad_(False)
     opt = torch.optim.AdamW(M.unet.parameters(), lr=lr, weight_decay=0.0)
     state = _load_state(out, dict(opt=opt)) if resume else dict(iter=0, elapsed_s=0.0, seed=seed, history=[])
-    data = WorldStream(batch_size, seed=seed * 7_919 + state["iter"] + 3, size=M.unet.config.sample_size)
-    gen = make_generator(seed * 104_729 + state["iter"] + 4, "cpu")
+    # each process its own images, noise and t (process 0: the single-process streams); batch_size is per process
+    data = WorldStream(batch_size, seed=_rank_seed(seed * 7_919 + state["iter"] + 3, rank), size=M.unet.config.sample_size)
+    gen = make_generator(_rank_seed(seed * 104_729 + state["iter"] + 4, rank), "cpu")
+    punet, popt = acc.prepare(M.unet, opt, device_placement=[False, False])
     T = M.num_train_timesteps
 
     def checkpoint():
         if out is None: return
-        with atomic_folder(out) as tmp:
-            M.save_pretrained(tmp / "model"); E.save_pretrained(tmp / "ema"); _save_state(tmp, state, dict(opt=opt))
-        if log: log(state["history"][-1])
+        if acc.is_main_process:
+            with atomic_folder(out) as tmp:
+                M.save_pretrained(tmp / "model"); E.save_pretrained(tmp / "ema"); _save_state(tmp, state, dict(opt=opt))
+            if log: log(state["history"][-1])
+        acc.wait_for_everyone()
+    def done():  # one decision for all processes
+        d = _budget_done(state["iter"], iters, t0, minutes, e0)
+        if N > 1 and minutes is not None: d = bool(acc.reduce(torch.tensor(float(d), device=dev), "max") > 0)
+        return d
 
     t0, e0, it0 = time.time(), state["elapsed_s"], state["iter"]
-    bar = tqdm(total=iters, initial=it0, disable=(not progress) if progress is not None else None, desc="DDPM")
+    bar = tqdm(total=iters, initial=it0, disable=((not progress) if progress is not None else None) if acc.is_local_main_process else True, desc="DDPM")
     run = 0.0
-    while not _budget_done(state["iter"], iters, t0, minutes, e0):
+    while not done():
         for gr in opt.param_groups: gr["lr"] = lr * min(1.0, (state["iter"] + 1) / warmup)
         x0 = data.next().to(dev) * 2 - 1
         noise = _noise(x0.shape, gen, dev)
         t = torch.randint(0, T, (len(x0),), generator=gen).to(dev)
-        with autocast(dev): loss = F.mse_loss(M.unet(M.add_noise(x0, noise, t), t).sample.float(), noise)
-        opt.zero_grad(set_to_none=True); loss.backward()
-        torch.nn.utils.clip_grad_norm_(M.unet.parameters(), 1.0); opt.step()
+        with acc.autocast(): loss = F.mse_loss(punet(M.add_noise(x0, noise, t), t, return_dict=False)[0].float(), noise)
+        popt.zero_grad(set_to_none=True); acc.backward(loss)
+        acc.clip_grad_norm_(M.unet.parameters(), 1.0); popt.step()
         _ema_update(E.unet, M.unet, min(ema_beta, (1 + state["iter"]) / (10 + state["iter"])))
         state["iter"] += 1; bar.update(1)
         run = loss.item() if state["iter"] == it0 + 1 else 0.98 * run + 0.02 * loss.item()
-        if state["iter"] % checkpoint_every == 0 or _budget_done(state["iter"], iters, t0, minutes, e0):
+        if state["iter"] % checkpoint_every == 0 or done():
             state["elapsed_s"] = e0 + time.time() - t0
-            state["history"].append(dict(iter=state["iter"], elapsed_s=round(state["elapsed_s"], 1), loss=round(run, 5)))
+            r = run if N == 1 else float(acc.reduce(torch.tensor(run, device=dev), "mean"))  # mean over processes
+            state["history"].append(dict(iter=state["iter"], elapsed_s=round(state["elapsed_s"], 1), loss=round(r, 5)))
             bar.set_postfix(loss=f"{run:.4f}")
             checkpoint()
     bar.close()
     state["elapsed_s"] = e0 + time.time() - t0
+    _sync_buffers(acc, M.unet); acc.unwrap_model(punet, keep_fp32_wrapper=False)
     return M.eval(), E, state
 
 # %% ../../nbs/03_latent.ipynb #1a7b137f
