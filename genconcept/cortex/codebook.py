@@ -321,7 +321,11 @@ def _region(name, iem, ids, labels, codebook, grid, tis_kwargs):
         if name == "center": return central_mask(grid)
         if name.startswith("center"): return central_mask(grid, int(name[6:]))
         if name.startswith("tis"): return tis_mask(iem, ids, labels, codebook, n=int(name[3:]), **(tis_kwargs or {}))
-        raise ValueError(f"unknown region {name!r}: use 'center', 'center<k>', 'tis<n>' or pass masks in a dict")
+        if name.startswith("evidence"):  # top-n of the evidence variant (TIS × (x − mean embedding of these samples))
+            cb = torch.as_tensor(codebook).float()
+            base = cb[torch.as_tensor(ids).long().flatten().cpu()].mean(0)
+            return tis_mask(iem, ids, labels, cb, n=int(name[8:]), **{**(tis_kwargs or {}), "baseline": base, "reduce": "sum"})
+        raise ValueError(f"unknown region {name!r}: use 'center', 'center<k>', 'tis<n>', 'evidence<n>' or pass masks in a dict")
     return name
 
 def pick_samples(labels,  # (N,) labels of the candidate samples
