@@ -44,6 +44,7 @@ class VectorQuantizer(nn.Module):
         self.register_buffer("ema_sum", self.codebook.clone())
         self.register_buffer("enabled", torch.tensor(False))  # False during the autoencoder warm-up
         self.n_restarts = 0
+        self.distributed = False  # set by `train_tokenizer` in a multi-process run: statistics summed over processes
 
     def nearest(self, flat: torch.Tensor) -> torch.Tensor:
         "Index of the nearest code for each row of `flat` (N, D)."
@@ -84,6 +85,9 @@ class VectorQuantizer(nn.Module):
     def _ema_update(self, flat, ids):
         cnt = torch.bincount(ids, minlength=self.n_codes).float()
         s = torch.zeros(self.n_codes, self.dim, device=flat.device).index_add_(0, ids, flat)
+        if self.distributed:  # the counts and sums of the global batch: every process makes the same update
+            import torch.distributed as dist
+            dist.all_reduce(cnt); dist.all_reduce(s)
         self.ema_count.mul_(self.decay).add_(cnt, alpha=1 - self.decay)
         self.ema_sum.mul_(self.decay).add_(s, alpha=1 - self.decay)
         n = self.ema_count.sum()
@@ -92,6 +96,7 @@ class VectorQuantizer(nn.Module):
         dead = (self.ema_count < self.restart_below).nonzero().flatten()
         if len(dead):  # restart dead codes on random encoder outputs of this batch
             pick = flat[torch.randint(len(flat), (len(dead),), device=flat.device)]
+            if self.distributed: dist.broadcast(pick, 0)  # process 0's encoder outputs, on every process
             self.codebook[dead] = pick; self.ema_sum[dead] = pick; self.ema_count[dead] = 1.0
             self.n_restarts += len(dead)
 
@@ -394,7 +399,7 @@ def perplexity(ids: torch.Tensor, n_codes: int) -> tuple[float, int]:
 def train_tokenizer(out_folder: str | os.PathLike | None = None,  # where the trained tokenizer is saved (save_pretrained)
                     tokenizer: VQTokenizer | dict | None = None,  # a model, or config kwargs for a new one
                     steps: int = 6000,  # optimisation steps (length of the LR schedule)
-                    batch_size: int = 64,  # fresh world images per step
+                    batch_size: int = 64,  # fresh world images per step (per process in a multi-process launch)
                     lr: float = 2e-3,  # peak Adam learning rate (warm-up then cosine)
                     ae_warmup: int = 800,  # steps as a plain autoencoder before quantisation is switched on
                     minutes: float | None = None,  # wall-clock budget; stops early (and saves) when reached
@@ -403,12 +408,16 @@ def train_tokenizer(out_folder: str | os.PathLike | None = None,  # where the tr
                     data: torch.Tensor | None = None,  # fixed images (N, 3, S, S) to draw batches from instead of fresh world images
                     checkpoint: str | os.PathLike | None = None,  # checkpoint folder: resumed from if present
                     checkpoint_every: int = 250,  # steps between checkpoints
-                    device: str | torch.device | None = None,
+                    device: str | torch.device | None = None,  # default: CUDA → MPS → CPU (ignored in a multi-process launch)
                     log_every: int = 50,
-                    progress: bool | None = None):  # tqdm bar (None: only when interactive)
+                    progress: bool | None = None,  # tqdm bar (None: only when interactive)
+                    mixed_precision: str | None = None,  # "no", "bf16", "fp16" (default: bf16/fp16 on CUDA, "no" elsewhere)
+                    accelerator=None):  # an `accelerate.Accelerator` to run under (default: a new one for `device`)
     "Train a `VQTokenizer` on freshly rendered ConceptShapes images (or `data`); returns (tokenizer, history DataFrame)."
     import pandas as pd
-    device, spec = get_device(device), spec or WorldSpec()
+    from genconcept.cbae.train import _accelerator_for, _rank_seed, _sync_buffers
+    acc, device = _accelerator_for(accelerator, device, mixed_precision); N, rank = acc.num_processes, acc.process_index
+    spec = spec or WorldSpec()
     seed_everything(seed)
     if tokenizer is None or isinstance(tokenizer, dict): tokenizer = VQTokenizer(**(tokenizer or {}))
     make_opt = lambda m: torch.optim.Adam(m.parameters(), lr=lr, betas=(0.9, 0.99))
@@ -420,39 +429,65 @@ def train_tokenizer(out_folder: str | os.PathLike | None = None,  # where the tr
         tokenizer = tokenizer.to(device); opt = make_opt(tokenizer)
     size, t0 = tokenizer.config.image_size, time.time()
     if data is not None: data = tokenizer._check_images(data).cpu()
-    def batch(n, s, st):
+    def batch(n, s, st, shard=False):
         if data is None: return _world_batch(n, s, st, size, spec)[0]
-        return data[torch.randint(len(data), (n,), generator=make_generator(s * 1_000_003 + st))]
-    bar = tqdm(range(start, steps), initial=start, total=steps, disable=progress is False if progress is not None else None, desc="tokenizer")
+        if not shard: return data[torch.randint(len(data), (n,), generator=make_generator(s * 1_000_003 + st))]
+        # fixed images: one global draw of N·n, process r takes its n (N processes = one process with N·n)
+        return data[torch.randint(len(data), (N * n,), generator=make_generator(s * 1_000_003 + st))[rank * n:(rank + 1) * n]]
+    # fresh world images: process r renders its own from seed + 1,000,003·r (process 0: the single-process stream)
+    s_data = seed if data is not None else _rank_seed(seed, rank)
+    if rank > 0: torch.manual_seed(_rank_seed(seed, rank))  # process 0 keeps the single-process global stream
+    vq = tokenizer.quantizer; vq.distributed = N > 1  # EMA statistics summed over processes (see `VectorQuantizer`)
+    ptok, popt = acc.prepare(_Call(tokenizer), opt, device_placement=[False, False])
+    bar = tqdm(range(start, steps), initial=start, total=steps, desc="tokenizer",
+               disable=(progress is False if progress is not None else None) if acc.is_local_main_process else True)
     step = start
     for step in bar:
         tokenizer.train()
-        if step == ae_warmup and not bool(tokenizer.quantizer.enabled):
-            with torch.no_grad():
+        if step == ae_warmup and not bool(vq.enabled):
+            with torch.no_grad():  # every process: the same images, encoder and k-means
                 x = batch(2048, seed + 1, step)
                 z = torch.cat([tokenizer.encoder(x[i:i + 256].to(device) * 2 - 1) for i in range(0, len(x), 256)])
-                tokenizer.quantizer.init_codebook(z, generator=make_generator(seed, device))
+                vq.init_codebook(z, generator=make_generator(seed, device))
+            _sync_buffers(acc, tokenizer)  # ... and to be sure, process 0's codebook on all
         for gr in opt.param_groups: gr["lr"] = _lr_at(step, steps, lr, 200)
-        x = batch(batch_size, seed, step).to(device)
-        with autocast(device):
-            out = tokenizer(x)
+        x = batch(batch_size, s_data, step, shard=True).to(device)
+        with acc.autocast():
+            out = ptok(x)
             rec = F.mse_loss(out["recon"].float(), x)
             loss = rec + out["commit"].float()
-        opt.zero_grad(set_to_none=True); loss.backward()
-        torch.nn.utils.clip_grad_norm_(tokenizer.parameters(), 1.0); opt.step()
+        popt.zero_grad(set_to_none=True); acc.backward(loss)
+        acc.clip_grad_norm_(tokenizer.parameters(), 1.0); popt.step()
         if step % log_every == 0 or step == steps - 1:
-            ppl, used = perplexity(out["ids"], tokenizer.n_codes)
-            hist.append(dict(step=step, mse=rec.item(), commit=out["commit"].item(), quantized=bool(tokenizer.quantizer.enabled),
-                             perplexity=ppl, used=used, restarts=tokenizer.quantizer.n_restarts, time_s=elapsed0 + time.time() - t0))
-            bar.set_postfix(mse=f"{rec.item():.4f}", ppl=f"{ppl:.0f}")
+            if N == 1: mse, commit, ids = rec.item(), out["commit"].item(), out["ids"]
+            else:  # means over processes; usage of the global batch
+                mse, commit = acc.reduce(torch.stack([rec.detach().float(), out["commit"].detach().float()]), "mean").tolist()
+                ids = acc.gather(out["ids"])
+            ppl, used = perplexity(ids, tokenizer.n_codes)
+            hist.append(dict(step=step, mse=mse, commit=commit, quantized=bool(vq.enabled),
+                             perplexity=ppl, used=used, restarts=vq.n_restarts, time_s=elapsed0 + time.time() - t0))
+            bar.set_postfix(mse=f"{mse:.4f}", ppl=f"{ppl:.0f}")
         done = minutes is not None and time.time() - t0 > minutes * 60
+        if N > 1 and minutes is not None: done = bool(acc.reduce(torch.tensor(float(done), device=device), "max") > 0)  # one decision for all
         if checkpoint is not None and ((step + 1) % checkpoint_every == 0 or done or step == steps - 1):
-            save_checkpoint(checkpoint, tokenizer, opt, step + 1, dict(history=hist, elapsed_s=elapsed0 + time.time() - t0))
+            if acc.is_main_process:
+                extra = dict(history=hist, elapsed_s=elapsed0 + time.time() - t0, **({"num_processes": N} if N > 1 else {}))
+                save_checkpoint(checkpoint, tokenizer, opt, step + 1, extra)
+            acc.wait_for_everyone()
         if done: break
+    vq.distributed = False
+    _sync_buffers(acc, tokenizer)
     tokenizer.eval()
     if out_folder is not None:
-        with atomic_folder(out_folder) as tmp: tokenizer.save_pretrained(tmp)
+        if acc.is_main_process:
+            with atomic_folder(out_folder) as tmp: tokenizer.save_pretrained(tmp)
+        acc.wait_for_everyone()
     return tokenizer, pd.DataFrame(hist)
+
+class _Call(nn.Module):
+    "`module.<method>(...)` as this module's forward: DistributedDataParallel syncs the gradients of what runs in `forward` only."
+    def __init__(self, module: nn.Module, method: str = "forward"): super().__init__(); self.module, self.method = module, method
+    def forward(self, *args, **kwargs): return getattr(self.module, self.method)(*args, **kwargs)
 
 # %% ../../nbs/02_vq.ipynb #4fe2f6ea
 @torch.no_grad()
@@ -482,7 +517,7 @@ def train_prior(out_folder: str | os.PathLike | None,  # where the trained prior
                 prior: TokenPrior | dict | None = None,  # a model, or config kwargs for a new one
                 n_images: int = 60_000,  # world images encoded as training data (the last 2,000 are held out)
                 steps: int = 3000,  # optimisation steps (length of the LR schedule)
-                batch_size: int = 128,  # sequences per step
+                batch_size: int = 128,  # sequences per step (per process in a multi-process launch)
                 lr: float = 1e-3,  # peak AdamW learning rate (warm-up then cosine)
                 weight_decay: float = 0.01,
                 p_drop: float = 0.5,  # probability of dropping each concept to UNSPECIFIED
@@ -492,19 +527,24 @@ def train_prior(out_folder: str | os.PathLike | None,  # where the trained prior
                 data: tuple[torch.Tensor, torch.Tensor] | None = None,  # precomputed (ids, concepts) instead of encoding
                 checkpoint: str | os.PathLike | None = None,  # checkpoint folder: resumed from if present
                 checkpoint_every: int = 200,
-                device: str | torch.device | None = None,
+                device: str | torch.device | None = None,  # default: CUDA → MPS → CPU (ignored in a multi-process launch)
                 log_every: int = 50,
-                progress: bool | None = None):
+                progress: bool | None = None,
+                mixed_precision: str | None = None,  # "no", "bf16", "fp16" (default: bf16/fp16 on CUDA, "no" elsewhere)
+                accelerator=None):  # an `accelerate.Accelerator` to run under (default: a new one for `device`)
     "Train (or fine-tune) a concept-conditioned `TokenPrior`; returns (prior, history DataFrame)."
     import pandas as pd
-    device = get_device(device); seed_everything(seed)
+    from genconcept.cbae.train import _accelerator_for, _rank_seed, _sync_buffers
+    acc, device = _accelerator_for(accelerator, device, mixed_precision); N, rank = acc.num_processes, acc.process_index
+    seed_everything(seed)
     if data is None:
         cache = Path(str(checkpoint) + "_data") if checkpoint is not None else None
-        if cache is not None and (cache / "config.json").is_file():
-            _, t = load_artifact(cache); ids, cs = t["data"]["ids"], t["data"]["concepts"]
-        else:
-            ids, cs = encode_world(tokenizer, n_images, seed, spec, progress=progress)
-            if cache is not None: save_artifact(cache, dict(n=n_images, seed=seed), {"data": dict(ids=ids, concepts=cs)})
+        with acc.main_process_first():  # process 0 encodes and caches, the others then read its cache
+            if cache is not None and (cache / "config.json").is_file():
+                _, t = load_artifact(cache); ids, cs = t["data"]["ids"], t["data"]["concepts"]
+            else:
+                ids, cs = encode_world(tokenizer, n_images, seed, spec, progress=progress if acc.is_local_main_process else False)
+                if cache is not None and acc.is_main_process: save_artifact(cache, dict(n=n_images, seed=seed), {"data": dict(ids=ids, concepts=cs)})
     else:
         ids, cs = data
     ids, cs = torch.as_tensor(ids).long(), check_conditions(cs, cs.shape[1] if torch.is_tensor(cs) else 8)
@@ -519,31 +559,44 @@ def train_prior(out_folder: str | os.PathLike | None,  # where the trained prior
         prior, opt, start, extra = load_checkpoint(checkpoint, TokenPrior, make_opt, device); hist = extra.get("history", []); elapsed0 = extra.get("elapsed_s", 0.0)
     else:
         prior = prior.to(device); opt = make_opt(prior)
+    if rank > 0: torch.manual_seed(_rank_seed(seed, rank))  # dropout: each process its own masks (process 0: the single-process stream)
+    ploss, popt = acc.prepare(_Call(prior, "loss"), opt, device_placement=[False, False])  # DDP syncs what runs in forward: the loss
     t0 = time.time(); step = start
-    bar = tqdm(range(start, steps), initial=start, total=steps, disable=progress is False if progress is not None else None, desc="prior")
+    bar = tqdm(range(start, steps), initial=start, total=steps, desc="prior",
+               disable=(progress is False if progress is not None else None) if acc.is_local_main_process else True)
     for step in bar:
         prior.train()
+        # one global batch of N·batch_size sequences, drawn alike on every process; process r trains on its slice
         g = make_generator(seed * 1_000_003 + step)
-        idx = torch.randint(len(tr_ids), (batch_size,), generator=g)
+        idx = torch.randint(len(tr_ids), (N * batch_size,), generator=g)
         cond = drop_concepts(tr_c[idx], p_drop, g)
+        idx, cond = idx[rank * batch_size:(rank + 1) * batch_size], cond[rank * batch_size:(rank + 1) * batch_size]
         for gr in opt.param_groups: gr["lr"] = _lr_at(step, steps, lr, min(300, steps // 10 + 1))
-        with autocast(device): loss = prior.loss(tr_ids[idx].to(device), cond.to(device))
-        opt.zero_grad(set_to_none=True); loss.backward()
-        torch.nn.utils.clip_grad_norm_(prior.parameters(), 1.0); opt.step()
+        with acc.autocast(): loss = ploss(tr_ids[idx].to(device), cond.to(device))
+        popt.zero_grad(set_to_none=True); acc.backward(loss)
+        acc.clip_grad_norm_(prior.parameters(), 1.0); popt.step()
         done = minutes is not None and time.time() - t0 > minutes * 60
+        if N > 1 and minutes is not None: done = bool(acc.reduce(torch.tensor(float(done), device=device), "max") > 0)  # one decision for all
         if step % log_every == 0 or step == steps - 1 or done:
             prior.eval()
-            with torch.no_grad(), autocast(device):
+            with torch.no_grad(), acc.autocast():  # every process: the same weights, the same held-out numbers
                 vl = float(prior.loss(va_ids[:512].to(device), va_c[:512].to(device)))
                 vn = float(prior.loss(va_ids[:512].to(device), torch.full_like(va_c[:512], UNSPECIFIED).to(device)))
-            hist.append(dict(step=step, loss=loss.item(), val_loss_all=vl, val_loss_neutral=vn, lr=opt.param_groups[0]["lr"], time_s=elapsed0 + time.time() - t0))
-            bar.set_postfix(loss=f"{loss.item():.3f}", val=f"{vl:.3f}")
+            tl = loss.item() if N == 1 else float(acc.reduce(loss.detach().float(), "mean"))  # the loss of the global batch
+            hist.append(dict(step=step, loss=tl, val_loss_all=vl, val_loss_neutral=vn, lr=opt.param_groups[0]["lr"], time_s=elapsed0 + time.time() - t0))
+            bar.set_postfix(loss=f"{tl:.3f}", val=f"{vl:.3f}")
         if checkpoint is not None and ((step + 1) % checkpoint_every == 0 or done or step == steps - 1):
-            save_checkpoint(checkpoint, prior, opt, step + 1, dict(history=hist, elapsed_s=elapsed0 + time.time() - t0))
+            if acc.is_main_process:
+                extra = dict(history=hist, elapsed_s=elapsed0 + time.time() - t0, **({"num_processes": N} if N > 1 else {}))
+                save_checkpoint(checkpoint, prior, opt, step + 1, extra)
+            acc.wait_for_everyone()
         if done: break
+    _sync_buffers(acc, prior)
     prior.eval()
     if out_folder is not None:
-        with atomic_folder(out_folder) as tmp: prior.save_pretrained(tmp)
+        if acc.is_main_process:
+            with atomic_folder(out_folder) as tmp: prior.save_pretrained(tmp)
+        acc.wait_for_everyone()
     return prior, pd.DataFrame(hist)
 
 # %% ../../nbs/02_vq.ipynb #65a6d4f3
