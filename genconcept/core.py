@@ -6,7 +6,7 @@ Docs: https://genconcept.github.io/genconcept/core.html.md"""
 
 # %% ../nbs/00_core.ipynb #0d66cdd7
 from __future__ import annotations
-import json, os, random, shutil, tempfile, contextlib, hashlib
+import json, os, random, shutil, tempfile, contextlib, hashlib, warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Sequence
@@ -16,9 +16,11 @@ import torch
 from safetensors.torch import save_file, load_file
 
 # %% auto #0
-__all__ = ['Concept', 'check_binary', 'ConceptSet', 'get_device', 'autocast', 'seed_everything', 'make_generator', 'cache_dir',
-           'atomic_folder', 'atomic_write_bytes', 'safe_join', 'save_artifact', 'load_artifact', 'sha256_file',
-           'weights_dir', 'load_manifest', 'register_shipped', 'shipped_model_path', 'shipped_fingerprint']
+__all__ = ['Concept', 'check_binary', 'ConceptSet', 'get_device', 'autocast', 'seed_everything', 'make_generator',
+           'default_precision', 'accelerator_for', 'rank_seed', 'sync_buffers', 'rng_state', 'set_rng_state',
+           'all_rng_states', 'restore_rng_states', 'cache_dir', 'atomic_folder', 'atomic_write_bytes', 'safe_join',
+           'save_artifact', 'load_artifact', 'sha256_file', 'weights_dir', 'load_manifest', 'register_shipped',
+           'shipped_model_path', 'shipped_fingerprint']
 
 # %% ../nbs/00_core.ipynb #2aed361a
 @dataclass(frozen=True)
@@ -124,6 +126,83 @@ def make_generator(seed: int | None, device: str | torch.device = "cpu") -> torc
     if seed is None: g.seed()
     else: g.manual_seed(int(seed))
     return g
+
+# %% ../nbs/00_core.ipynb #acce1e02
+def default_precision(device: str | torch.device) -> str:
+    "Accelerate's mixed precision for `device`: bf16 on CUDA (fp16 where bf16 is missing), \"no\" elsewhere."
+    if torch.device(device).type != "cuda": return "no"
+    return "bf16" if torch.cuda.is_bf16_supported() else "fp16"
+
+def accelerator_for(accelerator=None,  # an `accelerate.Accelerator` to use as is
+                    device: str | torch.device | None = None,  # the device wanted (default: CUDA → MPS → CPU)
+                    mixed_precision: str | None = None,  # "no", "bf16", "fp16" (default: `default_precision(device)`)
+                   ):
+    "`(accelerator, device)`: `accelerator`, or a new `Accelerator` for `device` (a CPU one when `device` is the CPU)."
+    from accelerate import Accelerator, PartialState
+    from accelerate.state import AcceleratorState
+    if accelerator is None:
+        d = get_device(device); mp = mixed_precision or default_precision(d)
+        make = lambda: Accelerator(cpu=d.type == "cpu", mixed_precision=mp)
+        try: accelerator = make()
+        except ValueError:  # Accelerate's process-wide state was made for another precision
+            if PartialState().num_processes > 1: raise  # a launched run: all its processes share one setting
+            accelerator = None
+        if accelerator is None or (accelerator.num_processes == 1 and accelerator.device.type != d.type):
+            AcceleratorState._reset_state(reset_partial_state=True)  # one plain process: re-make the state for this device
+            accelerator = make()
+    dev = accelerator.device if device is None or accelerator.num_processes > 1 else get_device(device)
+    return accelerator, dev
+
+def rank_seed(seed: int,  # the single-process seed
+              rank: int,  # the process index (`accelerator.process_index`)
+             ) -> int:
+    "Process `rank`'s seed: `seed` itself on process 0 (one process = the single-process run), a far-off stream elsewhere."
+    return int(seed) + 1_000_003 * int(rank)
+
+def sync_buffers(acc,  # the `Accelerator` (or Accelerate state) of the run
+                 module: torch.nn.Module):  # the model whose buffers to share
+    "Give every process process 0's buffers (BatchNorm statistics are per process under DDP), so all return one model."
+    if acc.num_processes == 1: return
+    import torch.distributed as dist
+    with torch.no_grad():
+        for b in module.buffers(): dist.broadcast(b, src=0)
+
+# %% ../nbs/00_core.ipynb #acce1e04
+def rng_state(gens: dict[str, torch.Generator]) -> dict[str, torch.Tensor]:
+    "The global torch state (and CUDA's, when present) plus the state of each named generator in `gens`."
+    st = {"torch": torch.get_rng_state()}
+    for k, g in gens.items(): st[k] = g.get_state()
+    if torch.cuda.is_available(): st["cuda"] = torch.cuda.get_rng_state()
+    return st
+
+def set_rng_state(st: dict[str, torch.Tensor], gens: dict[str, torch.Generator]):
+    "Restore what `rng_state` returned: the global torch (and CUDA) state and each generator of `gens`."
+    torch.set_rng_state(st["torch"].cpu())
+    for k, g in gens.items(): g.set_state(st[k].cpu())
+    if "cuda" in st and torch.cuda.is_available(): torch.cuda.set_rng_state(st["cuda"].cpu())
+
+def all_rng_states(acc,  # the `Accelerator` of the run
+                   gens: dict[str, torch.Generator]) -> dict[str, torch.Tensor]:
+    "Every process's RNG states in one dict: process 0's under their own names, process r's under `rank{r}/…` (collective)."
+    st = rng_state(gens)
+    if acc.num_processes == 1: return st
+    from accelerate.utils import gather_object
+    out = {}
+    for r, s in enumerate(gather_object([st])): out.update({(k if r == 0 else f"rank{r}/{k}"): v for k, v in s.items()})
+    return out
+
+def restore_rng_states(st: dict[str, torch.Tensor],  # a dict from `all_rng_states` (e.g. read from a checkpoint)
+                       gens: dict[str, torch.Generator],  # this process's generators, by the same names
+                       rank: int,  # this process's index
+                       seed: int, step: int):  # the run's seed and the step resumed at: seed a new stream where none is saved
+    "Restore this process's RNG states from `all_rng_states`' dict; a process the checkpoint has none for starts a new stream."
+    p = f"rank{rank}/"
+    mine = {k: v for k, v in st.items() if "/" not in k} if rank == 0 else {k[len(p):]: v for k, v in st.items() if k.startswith(p)}
+    if mine: return set_rng_state(mine, gens)
+    warnings.warn(f"the checkpoint holds no random state for process {rank} (it was written by fewer processes): "
+                  "that process continues on a new random stream, so this run is not a bit-exact continuation")
+    s = int(np.random.SeedSequence([int(seed), int(rank), int(step)]).generate_state(1)[0])
+    for i, g in enumerate(gens.values()): g.manual_seed(s + i)
 
 # %% ../nbs/00_core.ipynb #c0e382c0
 def cache_dir(*parts: str) -> Path:

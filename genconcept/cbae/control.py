@@ -19,11 +19,11 @@ import torch.nn.functional as F
 from diffusers import ModelMixin, ConfigMixin
 from tqdm.auto import tqdm
 
-from ..core import ConceptSet, check_binary, get_device, make_generator, save_artifact, load_artifact
+from ..core import (ConceptSet, check_binary, get_device, make_generator, save_artifact, load_artifact, accelerator_for,
+                             rank_seed, sync_buffers, all_rng_states, restore_rng_states)
 from .model import (CBAE, _mlp, _latent_io, _as_concept_set, _module_device, is_ddpm, _resolve_edits)
 from .train import (GANSource, DDPMSource, IGNORE, pseudo_labels, concept_ce, make_ddpm_trainset,
-                                   _optim_split, _optim_join, _rng_state, _set_rng_state, _Frozen, _make_eval,
-                                   _accelerator_for, _rank_seed, _all_rng, _restore_rng, _sync_buffers)
+                                   _optim_split, _optim_join, _Frozen, _make_eval)
 
 # %% auto #0
 __all__ = ['ConceptController', 'predictor_logits', 'predictor_concepts', 'latent_scale', 'save_cc_checkpoint',
@@ -163,7 +163,7 @@ def train_cc(cc: ConceptController,  # the CC to train (in place; returned in ev
     if not isinstance(steps, (int, np.integer)) or steps < 0: raise ValueError(f"steps must be a non-negative int, got {steps!r}")
     if not isinstance(batch_size, (int, np.integer)) or batch_size < 2: raise ValueError(f"batch_size must be an int ≥ 2 (BatchNorm needs 2), got {batch_size!r}")
     if perturb < 0 or not 0 < perturb_share <= 1: raise ValueError(f"perturb must be ≥ 0 and perturb_share in (0, 1], got {perturb}, {perturb_share}")
-    acc, dev = _accelerator_for(accelerator, device, mixed_precision)
+    acc, dev = accelerator_for(accelerator, device, mixed_precision)
     rank, n_proc = acc.process_index, acc.num_processes
     cc.to(dev)
     for m in (generator, labeler, judge):
@@ -172,7 +172,7 @@ def train_cc(cc: ConceptController,  # the CC to train (in place; returned in ev
     if perturb and ddpm: raise ValueError("perturb is implemented for GAN-protocol generators only (a DDPM's h is relabelled only through its clean image)")
     if not ddpm and tuple(generator.latent_shape) != cc.latent_shape:
         raise ValueError(f"The generator's latent_shape {tuple(generator.latent_shape)} differs from the CC's {cc.latent_shape}")
-    g_dev, g_cpu = make_generator(_rank_seed(seed, rank), dev), make_generator(_rank_seed(seed, rank) + 1)  # each process its own stream
+    g_dev, g_cpu = make_generator(rank_seed(seed, rank), dev), make_generator(rank_seed(seed, rank) + 1)  # each process its own stream
     gens = {"g_dev": g_dev, "g_cpu": g_cpu}
     opt = torch.optim.Adam(cc.parameters(), lr=lr, betas=tuple(betas))
     train_config = dict(batch_size=batch_size, lr=lr, betas=list(betas), tau=tau, perturb=perturb, perturb_share=perturb_share, seed=seed,
@@ -181,7 +181,7 @@ def train_cc(cc: ConceptController,  # the CC to train (in place; returned in ev
     start, history = 0, []
     ckpt = Path(checkpoint_dir) if checkpoint_dir is not None else None
     if ckpt is not None and resume and (ckpt / "config.json").is_file():
-        cfg = load_cc_checkpoint(ckpt, cc, opt, dev); start, history = cfg["step"], cfg["history"]; _restore_rng(cfg["rng"], gens, rank, seed, start)
+        cfg = load_cc_checkpoint(ckpt, cc, opt, dev); start, history = cfg["step"], cfg["history"]; restore_rng_states(cfg["rng"], gens, rank, seed, start)
     pcc, popt = acc.prepare(cc, opt, device_placement=[False, False])
     with _Frozen(generator, labeler, judge):
         if ddpm:
@@ -217,11 +217,11 @@ def train_cc(cc: ConceptController,  # the CC to train (in place; returned in ev
             if n_proc > 1 and time_limit_s is not None:  # one decision for all processes
                 out_of_time = bool(acc.reduce(torch.tensor(float(out_of_time), device=dev), "max") > 0)
             if ckpt is not None and ((step + 1) % checkpoint_every == 0 or step + 1 == steps or out_of_time):
-                rng = _all_rng(acc, gens)
+                rng = all_rng_states(acc, gens)
                 if acc.is_main_process: save_cc_checkpoint(ckpt, cc, opt, step + 1, rng, history, train_config)
                 acc.wait_for_everyone()
             if out_of_time: break
-    _sync_buffers(acc, cc)
+    sync_buffers(acc, cc)
     acc.unwrap_model(pcc, keep_fp32_wrapper=False)  # drops Accelerate's mixed-precision forward wrapper, if any
     cc.eval()
     return pd.DataFrame(history, columns=["step", "loss", "labelled", "time_s", "acc"])

@@ -18,7 +18,8 @@ from torch import nn
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
-from ..core import (ConceptSet, get_device, autocast, make_generator, save_artifact, load_artifact)
+from ..core import (ConceptSet, get_device, autocast, make_generator, save_artifact, load_artifact, accelerator_for,
+                             rank_seed, sync_buffers, all_rng_states, restore_rng_states)
 from .model import (CBAE, swap_logits, is_ddpm, concept_logits_of, judge_calls, cbae_generate,
                                    _module_device)
 
@@ -197,71 +198,6 @@ class _Frozen:
             m.train(tr)
             for p, r in zip(m.parameters(), rg): p.requires_grad_(r)
 
-def _rng_state(gens: dict) -> dict:
-    st = {"torch": torch.get_rng_state()}
-    for k, g in gens.items(): st[k] = g.get_state()
-    if torch.cuda.is_available(): st["cuda"] = torch.cuda.get_rng_state()
-    return st
-
-def _set_rng_state(st: dict, gens: dict):
-    torch.set_rng_state(st["torch"].cpu())
-    for k, g in gens.items(): g.set_state(st[k].cpu())
-    if "cuda" in st and torch.cuda.is_available(): torch.cuda.set_rng_state(st["cuda"].cpu())
-def _default_precision(dev: torch.device) -> str:
-    "Accelerate's mixed precision for `dev`: bf16 on CUDA (fp16 where bf16 is missing), none elsewhere."
-    if dev.type != "cuda": return "no"
-    return "bf16" if torch.cuda.is_bf16_supported() else "fp16"
-
-def _accelerator_for(accelerator=None,  # an `accelerate.Accelerator` to use as is
-                     device: str | torch.device | None = None,  # the device wanted (default: CUDA → MPS → CPU)
-                     mixed_precision: str | None = None,  # "no", "bf16", "fp16" (default: bf16/fp16 on CUDA, "no" elsewhere)
-                    ):
-    "`(accelerator, device)`: `accelerator`, or a new `Accelerator` for `device` (a CPU one when `device` is the CPU)."
-    from accelerate import Accelerator, PartialState
-    from accelerate.state import AcceleratorState
-    if accelerator is None:
-        d = get_device(device); mp = mixed_precision or _default_precision(d)
-        make = lambda: Accelerator(cpu=d.type == "cpu", mixed_precision=mp)
-        try: accelerator = make()
-        except ValueError:  # Accelerate's process-wide state was made for another precision
-            if PartialState().num_processes > 1: raise  # a launched run: all its processes share one setting
-            accelerator = None
-        if accelerator is None or (accelerator.num_processes == 1 and accelerator.device.type != d.type):
-            AcceleratorState._reset_state(reset_partial_state=True)  # one plain process: re-make the state for this device
-            accelerator = make()
-    dev = accelerator.device if device is None or accelerator.num_processes > 1 else get_device(device)
-    return accelerator, dev
-
-def _rank_seed(seed: int, rank: int) -> int:
-    "Process `rank`'s seed: `seed` itself on process 0 (one process = the single-process run), a far-off stream elsewhere."
-    return int(seed) + 1_000_003 * int(rank)
-
-def _sync_buffers(acc, module: nn.Module):
-    "Give every process process 0's buffers (BatchNorm statistics are per process under DDP), so all return one model."
-    if acc.num_processes == 1: return
-    import torch.distributed as dist
-    with torch.no_grad():
-        for b in module.buffers(): dist.broadcast(b, src=0)
-
-def _all_rng(acc, gens: dict) -> dict:
-    "Every process's RNG states in one dict: process 0's under their own names, process r's under `rank{r}/…` (collective)."
-    st = _rng_state(gens)
-    if acc.num_processes == 1: return st
-    from accelerate.utils import gather_object
-    out = {}
-    for r, s in enumerate(gather_object([st])): out.update({(k if r == 0 else f"rank{r}/{k}"): v for k, v in s.items()})
-    return out
-
-def _restore_rng(st: dict, gens: dict, rank: int, seed: int, step: int):
-    "Restore this process's RNG states from `_all_rng`'s dict; a process the checkpoint has none for starts a new stream."
-    p = f"rank{rank}/"
-    mine = {k: v for k, v in st.items() if "/" not in k} if rank == 0 else {k[len(p):]: v for k, v in st.items() if k.startswith(p)}
-    if mine: return _set_rng_state(mine, gens)
-    warnings.warn(f"the checkpoint holds no random state for process {rank} (it was written by fewer processes): "
-                  "that process continues on a new random stream, so this run is not a bit-exact continuation")
-    s = int(np.random.SeedSequence([int(seed), int(rank), int(step)]).generate_state(1)[0])
-    for i, g in enumerate(gens.values()): g.manual_seed(s + i)
-
 # %% ../../nbs/12b_cbae_train.ipynb #8bdeac4d
 def train_cbae(cbae: CBAE,  # the CB-AE to train (in place; returned in eval mode)
                generator,  # frozen generator: GAN protocol (fresh latents) or DDPM protocol
@@ -298,7 +234,7 @@ def train_cbae(cbae: CBAE,  # the CB-AE to train (in place; returned in eval mod
     if not isinstance(batch_size, (int, np.integer)) or batch_size < 2: raise ValueError(f"batch_size must be an int ≥ 2 (BatchNorm needs 2), got {batch_size!r}")
     if swap_per not in ("batch", "sample"): raise ValueError(f"swap_per must be 'batch' or 'sample', got {swap_per!r}")
     w = weights if isinstance(weights, LossWeights) else LossWeights(**(weights or {}))
-    acc, dev = _accelerator_for(accelerator, device, mixed_precision)
+    acc, dev = accelerator_for(accelerator, device, mixed_precision)
     rank, n_proc = acc.process_index, acc.num_processes
     cbae.to(dev)
     for m in (generator, labeler, judge):
@@ -306,7 +242,7 @@ def train_cbae(cbae: CBAE,  # the CB-AE to train (in place; returned in eval mod
     ddpm = is_ddpm(generator)
     if not ddpm and tuple(generator.latent_shape) != cbae.latent_shape:
         raise ValueError(f"The generator's latent_shape {tuple(generator.latent_shape)} differs from the CB-AE's {cbae.latent_shape}")
-    g_dev, g_cpu = make_generator(_rank_seed(seed, rank), dev), make_generator(_rank_seed(seed, rank) + 1)  # each process its own stream
+    g_dev, g_cpu = make_generator(rank_seed(seed, rank), dev), make_generator(rank_seed(seed, rank) + 1)  # each process its own stream
     gens = {"g_dev": g_dev, "g_cpu": g_cpu}
     opt_a = torch.optim.Adam(cbae.parameters(), lr=lr, betas=tuple(betas))
     opt_b = torch.optim.Adam(cbae.parameters(), lr=lr, betas=tuple(betas))
@@ -319,7 +255,7 @@ def train_cbae(cbae: CBAE,  # the CB-AE to train (in place; returned in eval mod
     if ckpt is not None and resume and (ckpt / "config.json").is_file():
         cfg = load_checkpoint(ckpt, cbae, opt_a, opt_b, dev)
         start, history = cfg["step"], cfg["history"]
-        _restore_rng(cfg["rng"], gens, rank, seed, start)
+        restore_rng_states(cfg["rng"], gens, rank, seed, start)
     # DDP only syncs the gradients of what runs inside the wrapped module's forward: both passes run in `_CBAEPasses`.
     passes, popt_a, popt_b = acc.prepare(_CBAEPasses(cbae), opt_a, opt_b, device_placement=[False] * 3)
     with _Frozen(generator, labeler, judge):
@@ -377,11 +313,11 @@ def train_cbae(cbae: CBAE,  # the CB-AE to train (in place; returned in eval mod
             if n_proc > 1 and time_limit_s is not None:  # one decision for all processes (else one would wait for the others forever)
                 out_of_time = bool(acc.reduce(torch.tensor(float(out_of_time), device=dev), "max") > 0)
             if ckpt is not None and ((step + 1) % checkpoint_every == 0 or step + 1 == steps or out_of_time):
-                rng = _all_rng(acc, gens)
+                rng = all_rng_states(acc, gens)
                 if acc.is_main_process: save_checkpoint(ckpt, cbae, opt_a, opt_b, step + 1, rng, history, train_config)
                 acc.wait_for_everyone()
             if out_of_time: break
-    _sync_buffers(acc, cbae)
+    sync_buffers(acc, cbae)
     cbae.eval()
     return pd.DataFrame(history, columns=["step", "loss_a", "latent", "image", "concept", "loss_b", "cycle", "steer", "k", "v", "time_s", "acc"])
 

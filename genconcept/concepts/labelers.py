@@ -20,7 +20,8 @@ from torchvision.models.resnet import BasicBlock
 from torchvision.models.vision_transformer import VisionTransformer
 
 from ..core import (ConceptSet, get_device, autocast, seed_everything, make_generator, save_artifact,
-                             load_artifact, register_shipped, shipped_model_path, weights_dir)
+                             load_artifact, register_shipped, shipped_model_path, weights_dir, accelerator_for, rank_seed,
+                             sync_buffers)
 from ..world import WORLD_CONCEPTS, ConceptShapes, ClassView
 
 # %% auto #0
@@ -280,7 +281,6 @@ def train_concept_classifier(model: ConceptClassifier,  # the classifier to trai
                             ) -> pd.DataFrame:
     "Train `model` with per-concept cross-entropy; returns the per-epoch history (loss, seconds)."
     from tqdm.auto import tqdm
-    from genconcept.cbae.train import _accelerator_for, _rank_seed, _sync_buffers
     if not isinstance(model, ConceptClassifier): raise ValueError(f"model must be a ConceptClassifier, got {type(model).__name__}")
     if not isinstance(epochs, int) or epochs < 1: raise ValueError(f"epochs must be a positive int, got {epochs!r}")
     seed_everything(seed)
@@ -289,7 +289,7 @@ def train_concept_classifier(model: ConceptClassifier,  # the classifier to trai
             raise ValueError("data=None trains on ConceptShapes, but this model predicts other concepts; pass a dataset with its labels")
         data = ConceptShapes(n_train, size=model.image_size, seed=seed, classes=None)
     if len(data) == 0: raise ValueError("data is empty")
-    acc, dev = _accelerator_for(accelerator, device, mixed_precision)
+    acc, dev = accelerator_for(accelerator, device, mixed_precision)
     P, rank = acc.num_processes, acc.process_index
     model.to(dev).train()
     arrays = _arrays(data)
@@ -297,8 +297,8 @@ def train_concept_classifier(model: ConceptClassifier,  # the classifier to trai
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=steps, pct_start=0.15)
     g = make_generator(seed + 1)  # the shuffling: the same on every process (each takes its part of every global batch)
-    g_aug = g if P == 1 else make_generator(_rank_seed(seed + 1, rank))  # augmentation (and dropout): per process
-    if P > 1: torch.manual_seed(_rank_seed(seed, rank))
+    g_aug = g if P == 1 else make_generator(rank_seed(seed + 1, rank))  # augmentation (and dropout): per process
+    if P > 1: torch.manual_seed(rank_seed(seed, rank))
     pmodel, popt = acc.prepare(model, opt, device_placement=[False, False])  # the scheduler stays ours: one step per global batch
     load = (lambda c: (arrays[0][c].float() / 255, arrays[1][c])) if arrays is not None else (lambda c: next(_batches(data, c, len(c))))
     hist = []
@@ -324,7 +324,7 @@ def train_concept_classifier(model: ConceptClassifier,  # the classifier to trai
         if P > 1:  # the mean over the epoch's global batches, weighted by their sizes, as in one process
             t = acc.reduce(torch.tensor([tot, float(cnt)], device=dev, dtype=torch.float64), "sum"); tot, cnt = float(t[0]), float(t[1])
         hist.append(dict(epoch=ep + 1, loss=tot / cnt, seconds=time.time() - t0))
-    _sync_buffers(acc, model)
+    sync_buffers(acc, model)
     acc.unwrap_model(pmodel, keep_fp32_wrapper=False)
     model.eval()
     return pd.DataFrame(hist)

@@ -20,7 +20,7 @@ from diffusers import ModelMixin, ConfigMixin, UNet2DModel, DDPMScheduler, DDIMS
 from diffusers.configuration_utils import register_to_config
 
 from ..core import (get_device, autocast, make_generator, seed_everything, atomic_folder, register_shipped,
-                             shipped_model_path, weights_dir)
+                             shipped_model_path, weights_dir, accelerator_for, rank_seed, sync_buffers)
 from ..world import WorldSpec, render_world
 
 # %% auto #0
@@ -400,8 +400,7 @@ def train_gan(out_folder: str | os.PathLike | None = None,  # checkpoint folder 
               log: Callable | None = None,  # log(dict) called at every checkpoint
              ) -> tuple[WorldGAN, WorldGAN, dict]:
     "Train a `WorldGAN` with a hinge loss against a spectral-norm critic; returns (G, G_ema, state)."
-    from genconcept.cbae.train import _accelerator_for, _rank_seed, _sync_buffers
-    acc, dev = _accelerator_for(accelerator, device, mixed_precision); N, rank = acc.num_processes, acc.process_index
+    acc, dev = accelerator_for(accelerator, device, mixed_precision); N, rank = acc.num_processes, acc.process_index
     if r1_gamma > 0 and N > 1: raise ValueError("r1_gamma > 0 needs a double backward, which DistributedDataParallel does not support: "
                                                 "train with r1_gamma=0 (spectral norm already regularises D) or in one process")
     seed_everything(seed)
@@ -416,8 +415,8 @@ def train_gan(out_folder: str | os.PathLike | None = None,  # checkpoint folder 
         oG = torch.optim.Adam(G.parameters(), lr=lr, betas=betas); oD = torch.optim.Adam(D.parameters(), lr=lr, betas=betas)
         state = _load_state(out, dict(opt_g=oG, opt_d=oD))
     # each process its own images and noise (process 0: the single-process streams); batch_size is per process
-    data = WorldStream(batch_size, seed=_rank_seed(seed * 7_919 + state["iter"] + 1, rank), size=G.config.img_size)
-    gen = make_generator(_rank_seed(seed * 104_729 + state["iter"] + 2, rank), "cpu")
+    data = WorldStream(batch_size, seed=rank_seed(seed * 7_919 + state["iter"] + 1, rank), size=G.config.img_size)
+    gen = make_generator(rank_seed(seed * 104_729 + state["iter"] + 2, rank), "cpu")
     pG, pD, poG, poD = acc.prepare(G, D, oG, oD, device_placement=[False] * 4)
 
     def checkpoint():
@@ -462,7 +461,7 @@ def train_gan(out_folder: str | os.PathLike | None = None,  # checkpoint folder 
             checkpoint()
     bar.close()
     state["elapsed_s"] = e0 + time.time() - t0
-    for m, pm in ((G, pG), (D, pD)): _sync_buffers(acc, m); acc.unwrap_model(pm, keep_fp32_wrapper=False)
+    for m, pm in ((G, pG), (D, pD)): sync_buffers(acc, m); acc.unwrap_model(pm, keep_fp32_wrapper=False)
     return G.eval(), G_ema, state
 
 # %% ../../nbs/03_latent.ipynb #b57e7d4c
@@ -483,8 +482,7 @@ def train_ddpm(out_folder: str | os.PathLike | None = None,  # checkpoint folder
                log: Callable | None = None,  # log(dict) called at every checkpoint
               ) -> tuple[WorldDDPM, WorldDDPM, dict]:
     "Train a `WorldDDPM` (ε-prediction, MSE, uniform t) on the world stream; returns (model, ema_model, state)."
-    from genconcept.cbae.train import _accelerator_for, _rank_seed, _sync_buffers
-    acc, dev = _accelerator_for(accelerator, device, mixed_precision); N, rank = acc.num_processes, acc.process_index
+    acc, dev = accelerator_for(accelerator, device, mixed_precision); N, rank = acc.num_processes, acc.process_index
     seed_everything(seed)
     out = Path(out_folder) if out_folder is not None else None
     resume = out is not None and (out / "state.json").is_file()
@@ -495,8 +493,8 @@ def train_ddpm(out_folder: str | os.PathLike | None = None,  # checkpoint folder
     opt = torch.optim.AdamW(M.unet.parameters(), lr=lr, weight_decay=0.0)
     state = _load_state(out, dict(opt=opt)) if resume else dict(iter=0, elapsed_s=0.0, seed=seed, history=[])
     # each process its own images, noise and t (process 0: the single-process streams); batch_size is per process
-    data = WorldStream(batch_size, seed=_rank_seed(seed * 7_919 + state["iter"] + 3, rank), size=M.unet.config.sample_size)
-    gen = make_generator(_rank_seed(seed * 104_729 + state["iter"] + 4, rank), "cpu")
+    data = WorldStream(batch_size, seed=rank_seed(seed * 7_919 + state["iter"] + 3, rank), size=M.unet.config.sample_size)
+    gen = make_generator(rank_seed(seed * 104_729 + state["iter"] + 4, rank), "cpu")
     punet, popt = acc.prepare(M.unet, opt, device_placement=[False, False])
     T = M.num_train_timesteps
 
@@ -534,7 +532,7 @@ def train_ddpm(out_folder: str | os.PathLike | None = None,  # checkpoint folder
             checkpoint()
     bar.close()
     state["elapsed_s"] = e0 + time.time() - t0
-    _sync_buffers(acc, M.unet); acc.unwrap_model(punet, keep_fp32_wrapper=False)
+    sync_buffers(acc, M.unet); acc.unwrap_model(punet, keep_fp32_wrapper=False)
     return M.eval(), E, state
 
 # %% ../../nbs/03_latent.ipynb #1a7b137f

@@ -19,7 +19,8 @@ from diffusers.configuration_utils import register_to_config
 from tqdm.auto import tqdm
 
 from ..core import (get_device, autocast, make_generator, seed_everything, atomic_folder, save_artifact,
-                             load_artifact, weights_dir, register_shipped, shipped_model_path, load_manifest)
+                             load_artifact, weights_dir, register_shipped, shipped_model_path, load_manifest, accelerator_for,
+                             rank_seed, sync_buffers)
 from ..world import WORLD_CONCEPTS, UNSPECIFIED, ConceptShapes, ClassView, render_world, WorldSpec
 
 # %% auto #0
@@ -415,8 +416,7 @@ def train_tokenizer(out_folder: str | os.PathLike | None = None,  # where the tr
                     accelerator=None):  # an `accelerate.Accelerator` to run under (default: a new one for `device`)
     "Train a `VQTokenizer` on freshly rendered ConceptShapes images (or `data`); returns (tokenizer, history DataFrame)."
     import pandas as pd
-    from genconcept.cbae.train import _accelerator_for, _rank_seed, _sync_buffers
-    acc, device = _accelerator_for(accelerator, device, mixed_precision); N, rank = acc.num_processes, acc.process_index
+    acc, device = accelerator_for(accelerator, device, mixed_precision); N, rank = acc.num_processes, acc.process_index
     spec = spec or WorldSpec()
     seed_everything(seed)
     if tokenizer is None or isinstance(tokenizer, dict): tokenizer = VQTokenizer(**(tokenizer or {}))
@@ -435,8 +435,8 @@ def train_tokenizer(out_folder: str | os.PathLike | None = None,  # where the tr
         # fixed images: one global draw of N·n, process r takes its n (N processes = one process with N·n)
         return data[torch.randint(len(data), (N * n,), generator=make_generator(s * 1_000_003 + st))[rank * n:(rank + 1) * n]]
     # fresh world images: process r renders its own from seed + 1,000,003·r (process 0: the single-process stream)
-    s_data = seed if data is not None else _rank_seed(seed, rank)
-    if rank > 0: torch.manual_seed(_rank_seed(seed, rank))  # process 0 keeps the single-process global stream
+    s_data = seed if data is not None else rank_seed(seed, rank)
+    if rank > 0: torch.manual_seed(rank_seed(seed, rank))  # process 0 keeps the single-process global stream
     vq = tokenizer.quantizer; vq.distributed = N > 1  # EMA statistics summed over processes (see `VectorQuantizer`)
     ptok, popt = acc.prepare(_Call(tokenizer), opt, device_placement=[False, False])
     bar = tqdm(range(start, steps), initial=start, total=steps, desc="tokenizer",
@@ -449,7 +449,7 @@ def train_tokenizer(out_folder: str | os.PathLike | None = None,  # where the tr
                 x = batch(2048, seed + 1, step)
                 z = torch.cat([tokenizer.encoder(x[i:i + 256].to(device) * 2 - 1) for i in range(0, len(x), 256)])
                 vq.init_codebook(z, generator=make_generator(seed, device))
-            _sync_buffers(acc, tokenizer)  # ... and to be sure, process 0's codebook on all
+            sync_buffers(acc, tokenizer)  # ... and to be sure, process 0's codebook on all
         for gr in opt.param_groups: gr["lr"] = _lr_at(step, steps, lr, 200)
         x = batch(batch_size, s_data, step, shard=True).to(device)
         with acc.autocast():
@@ -476,7 +476,7 @@ def train_tokenizer(out_folder: str | os.PathLike | None = None,  # where the tr
             acc.wait_for_everyone()
         if done: break
     vq.distributed = False
-    _sync_buffers(acc, tokenizer)
+    sync_buffers(acc, tokenizer)
     tokenizer.eval()
     if out_folder is not None:
         if acc.is_main_process:
@@ -534,8 +534,7 @@ def train_prior(out_folder: str | os.PathLike | None,  # where the trained prior
                 accelerator=None):  # an `accelerate.Accelerator` to run under (default: a new one for `device`)
     "Train (or fine-tune) a concept-conditioned `TokenPrior`; returns (prior, history DataFrame)."
     import pandas as pd
-    from genconcept.cbae.train import _accelerator_for, _rank_seed, _sync_buffers
-    acc, device = _accelerator_for(accelerator, device, mixed_precision); N, rank = acc.num_processes, acc.process_index
+    acc, device = accelerator_for(accelerator, device, mixed_precision); N, rank = acc.num_processes, acc.process_index
     seed_everything(seed)
     if data is None:
         cache = Path(str(checkpoint) + "_data") if checkpoint is not None else None
@@ -559,7 +558,7 @@ def train_prior(out_folder: str | os.PathLike | None,  # where the trained prior
         prior, opt, start, extra = load_checkpoint(checkpoint, TokenPrior, make_opt, device); hist = extra.get("history", []); elapsed0 = extra.get("elapsed_s", 0.0)
     else:
         prior = prior.to(device); opt = make_opt(prior)
-    if rank > 0: torch.manual_seed(_rank_seed(seed, rank))  # dropout: each process its own masks (process 0: the single-process stream)
+    if rank > 0: torch.manual_seed(rank_seed(seed, rank))  # dropout: each process its own masks (process 0: the single-process stream)
     ploss, popt = acc.prepare(_Call(prior, "loss"), opt, device_placement=[False, False])  # DDP syncs what runs in forward: the loss
     t0 = time.time(); step = start
     bar = tqdm(range(start, steps), initial=start, total=steps, desc="prior",
@@ -591,7 +590,7 @@ def train_prior(out_folder: str | os.PathLike | None,  # where the trained prior
                 save_checkpoint(checkpoint, prior, opt, step + 1, extra)
             acc.wait_for_everyone()
         if done: break
-    _sync_buffers(acc, prior)
+    sync_buffers(acc, prior)
     prior.eval()
     if out_folder is not None:
         if acc.is_main_process:
