@@ -289,10 +289,12 @@ def load_artifact(folder: str | os.PathLike, device: str | torch.device = "cpu")
     try: config = json.loads(cfg_path.read_text())
     except json.JSONDecodeError as e: raise ValueError(f"{cfg_path} is not valid JSON ({e}); the artefact is corrupt — re-save it") from None
     tensors = {}
+    device = torch.device(device)
+    device = "cpu" if device.type == "cpu" else str(device)  # safetensors refuses "cpu:0" (Accelerate's CPU device in a launch)
     for name in config.pop("_files", []):
         p = safe_join(folder, name + ".safetensors")
         if not p.is_file(): raise FileNotFoundError(f"{folder} lists {name}.safetensors in config.json but the file is missing")
-        try: tensors[name] = load_file(str(p), device=str(device))
+        try: tensors[name] = load_file(str(p), device=device)
         except Exception as e: raise ValueError(f"{p} is not a readable safetensors file ({e}); the artefact is corrupt — re-save it") from None
     return config, tensors
 

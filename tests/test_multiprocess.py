@@ -31,6 +31,11 @@ What is compared:
   the per-sample results are gathered in sample order, so both ranks return the single-process table: bit for bit for
   a DDPM (the chunks, hence the initial noise, are the same), within 1e-6 for a GAN (measured 4e-9: the edit batches
   hold other rows, so float rounding differs).
+- VQ tokenizer and token prior (`train_tokenizer`, `train_prior`): the prior (and the tokenizer on fixed images) draws
+  one global batch of N x b on every process and trains on its slice, so 2 processes × b follow ONE process with 2b
+  (prior weights within 1e-6, key bias within 1e-3; tokenizer within 1e-5, its EMA code counts exactly: the quantiser
+  all-reduces its EMA statistics); on fresh, per-process world images with dead-code restarts both ranks end identical;
+  rank 0 wrote the final folders and checkpoints; a 2-process resume equals the uninterrupted run bit for bit.
 """
 import json, os, subprocess, sys, textwrap
 from pathlib import Path
@@ -331,3 +336,107 @@ def test_evaluation_two_processes_equal_one(tmp_path):
             if isinstance(vals[0], str): assert r0[key][col] == vals, col
             else: np.testing.assert_allclose(r0[key][col], vals, rtol=0, atol=1e-6, err_msg=f"{key}.{col}")
     assert len(one["details"]["concept"]) == 3 * 6 and max(one["table"]["steerability"]) > 0.5  # a real table
+
+# ---------------------------------------------------------------- VQ tokenizer and token prior (train_tokenizer, train_prior)
+VQ_SCRIPT = textwrap.dedent("""
+    import json, sys
+    from pathlib import Path
+    import torch
+    torch.set_num_threads(1)
+    from accelerate import PartialState
+    from safetensors.torch import save_file
+    from genconcept.core import make_generator
+    from genconcept.world import WorldSpec
+    from genconcept.generators.vq import train_tokenizer, train_prior, _world_batch
+
+    out = Path(sys.argv[1]); state = PartialState(cpu=True); rank = state.process_index
+    sd = lambda m: {k: v.contiguous() for k, v in m.state_dict().items()}
+    x = _world_batch(6, 0, 0, 32, WorldSpec())[0]
+    tiny = dict(n_codes=32, code_dim=8, channels=(16, 32), enc_res=(0, 1), dec_res=(1, 1), out_hidden=8)
+    tk = dict(steps=16, batch_size=4, lr=3e-3, ae_warmup=6, data=x, log_every=3, seed=3, progress=False)
+    tok, ht = train_tokenizer(out / "tok", tiny, **tk)  # fixed images: one global draw of 2 x 4, split
+    train_tokenizer(None, tiny, checkpoint=out / "tok_rs", minutes=0.0, **tk)  # stops after one step...
+    tokr, htr = train_tokenizer(None, tiny, checkpoint=out / "tok_rs", **tk)  # ... and resumes
+    # fresh world images (each process its own) with dead-code restarts (fast EMA decay)
+    tokw, hw = train_tokenizer(None, dict(tiny, decay=0.3), steps=16, batch_size=4, lr=3e-3, ae_warmup=4, log_every=3, seed=1,
+                               checkpoint=out / "tokw_ck", checkpoint_every=8, progress=False)
+    ids, cs = torch.randint(32, (64, 8, 8), generator=make_generator(0)), WorldSpec().sample(64, make_generator(1))
+    pk = dict(data=(ids, cs), steps=12, batch_size=8, lr=3e-3, log_every=3, seed=2, progress=False)
+    pcfg = dict(d_model=32, n_layers=1, n_heads=2)
+    pri, hp = train_prior(out / "prior", tok, pcfg, checkpoint=out / "prior_ck", checkpoint_every=6, **pk)
+    train_prior(None, tok, pcfg, checkpoint=out / "prior_rs", minutes=0.0, **pk)
+    prir, hpr = train_prior(None, tok, pcfg, checkpoint=out / "prior_rs", **pk)
+    for name, m in (("tok", tok), ("tok_resumed", tokr), ("tokw", tokw), ("prior", pri), ("prior_resumed", prir)):
+        save_file(sd(m), str(out / f"{name}{rank}.safetensors"))
+    hist = {n: h.drop(columns="time_s").to_dict("list") for n, h in (("tok", ht), ("tok_resumed", htr), ("tokw", hw), ("prior", hp), ("prior_resumed", hpr))}
+    (out / f"vq{rank}.json").write_text(json.dumps(dict(hist, n=state.num_processes, restarts=tokw.quantizer.n_restarts,
+                                                        distributed=tokw.quantizer.distributed)))
+""")
+
+def test_vq_two_processes(tmp_path):
+    """`train_tokenizer` / `train_prior` on 2 CPU processes.
+
+    Both ranks end with identical weights and histories: the gradients are averaged by DDP (the tokenizer's pass and
+    the prior's loss run inside one wrapped forward) and the EMA codebook is updated with the counts and sums of the
+    global batch (all-reduced), dead codes restarted on process 0's encoder outputs (broadcast) — checked on a run with
+    restarts on fresh, per-process world images. Process 0 wrote the final folders and the checkpoints; resuming a
+    2-process checkpoint on 2 processes gives the uninterrupted run bit for bit. The prior and the tokenizer on fixed
+    images draw one global batch of 2 x b and split it, so they follow ONE process with batch 2b: prior weights within
+    1e-6 (the attention key bias, with its exactly-zero true gradient, within 1e-3: Adam steps on float noise), the
+    tokenizer's weights and codebook within 1e-5 (measured 3e-6), its EMA counts exactly and its EMA sums (values up to
+    ~6e3, summed in another order) within 1e-5 of their scale (measured 1.6e-6); one process with batch b differs.
+    """
+    from safetensors.torch import load_file
+    from genconcept.core import make_generator, load_artifact
+    from genconcept.world import WorldSpec
+    from genconcept.generators.vq import train_tokenizer, train_prior, _world_batch, VQTokenizer, TokenPrior
+    (tmp_path / "script.py").write_text(VQ_SCRIPT)
+    env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH=str(ROOT))
+    r = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2", str(tmp_path / "script.py"), str(tmp_path)],
+                       cwd=ROOT, env=env, capture_output=True, text=True, timeout=400)
+    assert r.returncode == 0, (r.stdout[-3000:], r.stderr[-3000:])
+    h0, h1 = (json.loads((tmp_path / f"vq{k}.json").read_text()) for k in (0, 1))
+    assert h0 == h1 and h0["n"] == 2 and h0["distributed"] is False  # the same histories; the quantiser back to one process
+    assert h0["restarts"] > 0 and h0["tokw"]["restarts"][-1] == h0["restarts"]  # dead codes were restarted, alike on both ranks
+    w = {name: [load_file(str(tmp_path / f"{name}{k}.safetensors")) for k in (0, 1)] for name in ("tok", "tok_resumed", "tokw", "prior", "prior_resumed")}
+    for name, (a, b) in w.items():
+        assert sorted(a) == sorted(b) and all(torch.equal(a[k], b[k]) for k in a), (name, [k for k in a if not torch.equal(a[k], b[k])])
+    for name in ("tok", "prior"):  # resumed on 2 processes = uninterrupted, bit for bit
+        a, b = w[name][0], w[f"{name}_resumed"][0]
+        assert all(torch.equal(a[k], b[k]) for k in a), name
+        assert h0[name] == h0[f"{name}_resumed"], name
+    # process 0 wrote the final folders and the checkpoints
+    for name, cls in (("tok", VQTokenizer), ("prior", TokenPrior)):
+        saved = cls.from_pretrained(tmp_path / name).state_dict()
+        assert all(torch.equal(saved[k], w[name][0][k]) for k in saved), name
+    cfg, _ = load_artifact(tmp_path / "prior_ck" / "state")
+    assert cfg["step"] == 12 and cfg["extra"]["num_processes"] == 2
+    assert load_artifact(tmp_path / "tokw_ck" / "state")[0]["step"] == 16
+    # one process with the doubled batch
+    n = torch.get_num_threads(); torch.set_num_threads(1)
+    try:
+        x = _world_batch(6, 0, 0, 32, WorldSpec())[0]
+        tiny = dict(n_codes=32, code_dim=8, channels=(16, 32), enc_res=(0, 1), dec_res=(1, 1), out_hidden=8)
+        tok = {bs: train_tokenizer(None, tiny, steps=16, batch_size=bs, lr=3e-3, ae_warmup=6, data=x, log_every=3, seed=3, device="cpu", progress=False)
+               for bs in (8, 4)}
+        ids, cs = torch.randint(32, (64, 8, 8), generator=make_generator(0)), WorldSpec().sample(64, make_generator(1))
+        pri = {bs: train_prior(None, tok[8][0], dict(d_model=32, n_layers=1, n_heads=2), data=(ids, cs), steps=12, batch_size=bs, lr=3e-3,
+                               log_every=3, seed=2, device="cpu", progress=False) for bs in (16, 8)}
+    finally: torch.set_num_threads(n)
+    got, (ref, hist) = w["prior"][0], (pri[16][0].state_dict(), pri[16][1])
+    for col in ("loss", "val_loss_all", "val_loss_neutral", "lr"): np.testing.assert_allclose(h0["prior"][col], hist[col], rtol=1e-6, err_msg=col)
+    diff = {k: (got[k] - ref[k]).abs() for k in got}
+    kb = "blocks.0.qkv.bias"; diff[kb] = diff[kb].clone(); key = float(diff[kb][32:64].max()); diff[kb][32:64] = 0
+    assert max(float(d.max()) for d in diff.values()) < 1e-6, max(float(d.max()) for d in diff.values())
+    assert key < 1e-3, key
+    assert max(float((got[k] - pri[8][0].state_dict()[k]).abs().max()) for k in got) > 1e-3  # not vacuous: batch 8 differs
+    got, (ref, hist) = w["tok"][0], (tok[8][0].state_dict(), tok[8][1])
+    for col in ("mse", "commit"): np.testing.assert_allclose(h0["tok"][col], hist[col], rtol=1e-5, atol=1e-7, err_msg=col)
+    for col in ("used", "restarts", "quantized"): assert h0["tok"][col] == hist[col].tolist(), col
+    np.testing.assert_allclose(h0["tok"]["perplexity"], hist["perplexity"], rtol=1e-5)
+    params = dict(tok[8][0].named_parameters())
+    assert max(float((got[k] - ref[k]).abs().max()) for k in params) < 1e-5, max(float((got[k] - ref[k]).abs().max()) for k in params)
+    assert torch.equal(got["quantizer.ema_count"], ref["quantizer.ema_count"])  # code counts: integers, summed exactly
+    assert float((got["quantizer.codebook"] - ref["quantizer.codebook"]).abs().max()) < 1e-5  # measured 3e-6
+    k = "quantizer.ema_sum"; rel = float((got[k] - ref[k]).abs().max() / ref[k].abs().max()); assert rel < 1e-5, rel  # sums of ~6e3: measured 1.6e-6
+    assert float((got["quantizer.ema_sum"] - tok[4][0].state_dict()["quantizer.ema_sum"]).abs().max()) > 1.0  # not vacuous
