@@ -323,7 +323,7 @@ class TokenPrior(ModelMixin, ConfigMixin):
         B, L, d = len(c), self.seq_len, self.config.d_model
         out = torch.zeros(B, L, dtype=torch.long, device=self.device)
         if B == 0: return out.view(0, *self.grid_shape)
-        guided = guidance_scale != 1.0
+        guided = guidance_scale != 1.0 and bool((c != UNSPECIFIED).any())  # all-neutral rows: conditional = unconditional
         if guided: c = torch.cat([c, torch.full_like(c, UNSPECIFIED)])  # conditional rows, then unconditional rows
         x0 = self.cond_embedding(c)[:, None] + self.pos_emb[:1]
         def pick(h):
@@ -670,8 +670,8 @@ def load_world_vq(path: str | os.PathLike | None = None,  # folder with `vq_toke
                   sampling: dict | None = None) -> WorldVQGenerator:  # default sampling arguments; None: the shipped prior's recorded ones
     "Load the shipped (sha256-verified) world VQ generator, or one saved in a local folder."
     device = get_device(device)
-    if sampling is None and path is None:
-        sampling = load_manifest().get("token_prior", {}).get("config", {}).get("sampling", {})
+    if sampling is None:  # the default recorded with the prior (in the shipped manifest, or a manifest.json in `path`)
+        sampling = load_manifest(path).get("token_prior", {}).get("config", {}).get("sampling", {})
     if path is None:
         try: tok, pri = shipped_model_path("vq_tokenizer"), shipped_model_path("token_prior")
         except FileNotFoundError as e:
@@ -766,6 +766,10 @@ def train_world_vq(out_folder: str | os.PathLike | None = None,  # weights folde
                    prior_batch: int = 64,  # prior batch size
                    prior_lr: float = 2e-3,  # prior peak learning rate
                    prior_minutes: float = 50,  # wall-clock cap for the prior
+                   prior_finetune_steps: int = 5000,  # second prior stage: a fresh warm-up + cosine schedule from the first stage's weights (0: none)
+                   prior_finetune_lr: float = 1e-3,  # its peak learning rate
+                   prior_finetune_minutes: float = 75,  # its wall-clock cap
+                   guidance_scale: float = 3.0,  # default classifier-free guidance recorded with the prior (`load_world_vq` applies it)
                    n_images: int = 50_000,  # world images encoded as the prior's training data
                    work_dir: str | os.PathLike | None = None,  # checkpoints (resumable); default: cache_dir("train_world_vq", str(seed))
                    judge=None,  # judge for the metrics (default: the shipped judge; if none exists, metrics are left out)
@@ -782,16 +786,25 @@ def train_world_vq(out_folder: str | os.PathLike | None = None,  # weights folde
                               minutes=tokenizer_minutes, seed=seed, checkpoint=work / "tokenizer_ckpt", device=device, progress=progress)
     pri, ph = train_prior(work / "prior_final", tok, pcfg, n_images=n_images, steps=prior_steps, batch_size=prior_batch, lr=prior_lr,
                           minutes=prior_minutes, seed=seed, checkpoint=work / "prior_ckpt", device=device, progress=progress)
+    wall_prior = float(ph["time_s"].max())
+    if prior_finetune_steps:  # the shipped prior's second stage (its first stage had stopped with the validation loss still falling)
+        _, t = load_artifact(Path(str(work / "prior_ckpt") + "_data")); data = (t["data"]["ids"], t["data"]["concepts"])
+        pri, ph = train_prior(work / "prior_ft_final", tok, pri.train(), n_images=n_images, steps=prior_finetune_steps, batch_size=prior_batch,
+                              lr=prior_finetune_lr, minutes=prior_finetune_minutes, seed=seed + 1, data=data, checkpoint=work / "prior_ft_ckpt",
+                              device=device, log_every=100, progress=progress)
+        wall_prior += float(ph["time_s"].max())
     _save_half(tok, root / "vq_tokenizer"); _save_half(pri, root / "token_prior")
-    gen = load_world_vq(root, device=device)  # evaluate what is shipped (fp16-stored weights)
-    try: metrics = evaluate_world_vq(gen, judge)
+    sampling = {"guidance_scale": float(guidance_scale)} if guidance_scale != 1.0 else {}
+    gen = load_world_vq(root, device=device, sampling=sampling)  # evaluate what is shipped (fp16-stored weights)
+    try: metrics = evaluate_world_vq(gen, judge, n_per_class=250)
     except FileNotFoundError as e:
         warnings.warn(f"no judge to evaluate the world VQ generator ({e}); registering training figures only"); metrics = {}
     tinfo = dict(wall_time_s=float(th["time_s"].max()), seed=seed,
                  config=dict(model=dict(tok.config), steps=tokenizer_steps, batch_size=32, lr=2e-3, ae_warmup=tokenizer_steps // 5),
                  metrics=dict(train_mse_final=float(th["mse"].iloc[-1]), steps_done=int(th["step"].iloc[-1]) + 1))
-    pinfo = dict(wall_time_s=float(ph["time_s"].max()), seed=seed,
-                 config=dict(model=dict(pri.config), steps=prior_steps, batch_size=prior_batch, lr=prior_lr, n_images=n_images, p_drop=0.5),
+    pinfo = dict(wall_time_s=wall_prior, seed=seed,
+                 config=dict(model=dict(pri.config), steps=prior_steps, batch_size=prior_batch, lr=prior_lr, n_images=n_images, p_drop=0.5,
+                             fine_tune=dict(steps=prior_finetune_steps, lr=prior_finetune_lr, seed=seed + 1), sampling=sampling),
                  metrics=dict(val_loss_all_final=float(ph["val_loss_all"].iloc[-1]), val_loss_neutral_final=float(ph["val_loss_neutral"].iloc[-1]),
                               steps_done=int(ph["step"].iloc[-1]) + 1))
     save_artifact(work / "run_info", dict(tokenizer=tinfo, prior=pinfo))
