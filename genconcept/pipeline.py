@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from .core import atomic_write_bytes, cache_dir, get_device, seed_everything
+from .core import atomic_write_bytes, cache_dir, get_device, seed_everything, shipped_fingerprint
 from .world import ConceptShapes, image_grid, WORLD_CONCEPTS
 from .cli import command
 
