@@ -12,6 +12,7 @@ import numpy as np
 import torch
 import matplotlib.pyplot as plt
 
+from .core import make_generator
 from .cortex.tis import plot_tis, top_positions
 from .cortex.tokens import top_id_table, ids_in, mask_patches, as_judges
 

@@ -6,7 +6,7 @@ Docs: https://genconcept.github.io/genconcept/cbae_train.html.md"""
 
 # %% ../../nbs/12b_cbae_train.ipynb #d7e2bf8b
 from __future__ import annotations
-import math, time, json, warnings
+import json, math, os, time, warnings
 from dataclasses import dataclass, asdict, field
 from pathlib import Path
 from typing import Callable, Mapping, Sequence
