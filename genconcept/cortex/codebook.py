@@ -22,7 +22,7 @@ from ..core import make_generator, get_device, cache_dir
 from ..world import ClassView
 from .data import embed_ids
 from .tis import token_importance, top_positions
-from .tokens import as_judges, _gen_key
+from .tokens import as_judges, _gen_key, mean_token_embedding
 
 # %% auto #0
 __all__ = ['central_mask', 'check_mask', 'swap_pairs', 'swap_target', 'CodebookEdit', 'codebook_edit', 'tis_mask',
@@ -322,9 +322,8 @@ def _region(name, iem, ids, labels, codebook, grid, tis_kwargs):
         if name.startswith("center"): return central_mask(grid, int(name[6:]))
         if name.startswith("tis"): return tis_mask(iem, ids, labels, codebook, n=int(name[3:]), **(tis_kwargs or {}))
         if name.startswith("evidence"):  # top-n of the evidence variant (TIS × (x − mean embedding of these samples))
-            cb = torch.as_tensor(codebook).float()
-            base = cb[torch.as_tensor(ids).long().flatten().cpu()].mean(0)
-            return tis_mask(iem, ids, labels, cb, n=int(name[8:]), **{**(tis_kwargs or {}), "baseline": base, "reduce": "sum"})
+            base = mean_token_embedding(ids, codebook)
+            return tis_mask(iem, ids, labels, codebook, n=int(name[8:]), **{**(tis_kwargs or {}), "baseline": base, "reduce": "sum"})
         raise ValueError(f"unknown region {name!r}: use 'center', 'center<k>', 'tis<n>', 'evidence<n>' or pass masks in a dict")
     return name
 

@@ -27,8 +27,8 @@ __all__ = ['RANK_COLUMNS', 'BARS', 'split_arrays', 'token_rankings', 'ranked_ids
            'id_table', 'ids_in', 'top_id_table', 'random_positions', 'random_id_table', 'mask_patches', 'mask_tokens',
            'darkest_token', 'masked_images', 'ClassJudge', 'concept_class_judge', 'as_judges', 'image_level_eval',
            'plot_image_level', 'plt_subplots', 'budget_mask', 'concept_level_eval', 'plot_concept_level', 'class_masks',
-           'pointing_eval', 'plot_pointing', 'PlantedLogits', 'compute_tis', 'run_cortex_evaluation', 'cortex_summary',
-           'run_cortex_experiment']
+           'pointing_eval', 'plot_pointing', 'PlantedLogits', 'compute_tis', 'mean_token_embedding',
+           'run_cortex_evaluation', 'cortex_summary', 'run_cortex_experiment']
 
 # %% ../../nbs/08_concept_tokens.ipynb #201fadf4
 def _ids_np(ids, name: str = "ids") -> np.ndarray:
@@ -713,6 +713,11 @@ def compute_tis(model: nn.Module,  # the IEM
 BARS = dict(pointing_min=0.8, pointing_margin=0.3)
 "Quality bars of the world experiment: TIS pointing >= 0.8 and >= 0.3 above random and above raw frequency."
 
+def mean_token_embedding(ids,  # token ids (N, H, W)
+                         codebook) -> torch.Tensor:  # (K, D)
+    "Usage-weighted mean embedding (D,) of the tokens in `ids`: the baseline of TIS's evidence variant."
+    return torch.as_tensor(codebook).detach().float().cpu()[torch.as_tensor(_ids_np(ids)).long().flatten()].mean(0)
+
 def _gen_key(gen) -> str:
     "8 hex digits identifying a token generator's weights (codebook, prior, default sampling): cache folders follow the model."
     h = hashlib.sha256(torch.as_tensor(gen.codebook).detach().float().cpu().numpy().tobytes())
@@ -807,7 +812,7 @@ def run_cortex_evaluation(iem: nn.Module,  # trained IEM
         out["pointing"], out["pointing_by_class"] = pointing_eval(wd["ids"], w_s, wd["labels"], on, k=k_pointing, rankings=full,
                                                                   class_names=names, seed=seed)
         if evidence:  # the same pointing with the evidence scores: one extra row, "tis_evidence"
-            base = codebook[torch.as_tensor(_ids_np(tr["ids"])).flatten()].mean(0)  # usage-weighted mean embedding of the training tokens
+            base = mean_token_embedding(tr["ids"], codebook)  # usage-weighted mean embedding of the training tokens
             ek = {**tk, "baseline": base, "reduce": "sum"}
             w_e = _tis_for({k: v for k, v in wd.items() if k != "scores"}, iem, codebook, ek, progress, cache, f"evidence_world{len(wd['labels'])}")
             ev, evc = pointing_eval(wd["ids"], w_e, wd["labels"], on, k=k_pointing, class_names=names, seed=seed)
