@@ -25,8 +25,9 @@ from ..world import WorldSpec, render_world
 
 # %% auto #0
 __all__ = ['GAN_RECIPE', 'DDPM_RECIPE', 'PixelNorm', 'WorldGAN', 'WorldGANDiscriminator', 'unet_g1', 'unet_g2', 'small_unet',
-           'WorldDDPM', 'load_world_gan', 'load_world_ddpm', 'WorldStream', 'train_gan', 'train_ddpm',
-           'real_world_images', 'generator_quality', 'quality_table', 'ship_gan', 'ship_ddpm', 'train_world_latent']
+           'WorldDDPM', 'load_world_gan', 'load_world_ddpm', 'WorldStream', 'concept_sharpness_loss', 'train_gan',
+           'train_ddpm', 'real_world_images', 'generator_quality', 'quality_table', 'ship_gan', 'ship_ddpm',
+           'train_world_latent']
 
 # %% ../../nbs/03_latent.ipynb #c4cd0822
 class PixelNorm(nn.Module):
@@ -380,6 +381,17 @@ def _budget_done(it, iters, t0, minutes, elapsed0):
     if iters is not None and it >= iters: return True
     return minutes is not None and (elapsed0 + time.time() - t0) >= 60 * minutes
 
+# %% ../../nbs/03_latent.ipynb #831569e4
+def concept_sharpness_loss(probs: torch.Tensor,  # (B, n_concepts, 2) labeler probabilities on generated images
+                          ) -> torch.Tensor:
+    "Mean over concepts of H(p(c|x)) − H(E_x p(c|x)): low when each image shows each concept clearly *and* both values occur."
+    if probs.ndim != 3 or probs.shape[-1] != 2: raise ValueError(f"probs must have shape (B, n_concepts, 2), got {tuple(probs.shape)}")
+    p = probs.float().clamp_min(1e-8)
+    per_image = -(p * p.log()).sum(-1).mean(0)  # (n_concepts,) mean per-image entropy
+    marginal = p.mean(0); balance = -(marginal * marginal.log()).sum(-1)  # entropy of the batch's value shares
+    return (per_image - balance).mean()
+
+
 # %% ../../nbs/03_latent.ipynb #86c9df34
 def train_gan(out_folder: str | os.PathLike | None = None,  # checkpoint folder (resumed if it holds one); None: no checkpoints
               iters: int | None = 1000,  # total generator iterations (None: until `minutes` run out)
@@ -389,6 +401,8 @@ def train_gan(out_folder: str | os.PathLike | None = None,  # checkpoint folder 
               betas: tuple = (0.0, 0.99),  # Adam betas
               ema_beta: float = 0.999,  # EMA decay of the generator copy
               r1_gamma: float = 0.0,  # R1 penalty weight on real images (0: off; spectral norm already regularises D)
+              concept_sharpness: float = 0.0,  # weight of the per-concept Inception-score term on G (0: off; see `concept_sharpness_loss`)
+              labeler: Callable | None = None,  # frozen labeler for that term (default: the shipped pseudo-labeler, never the judge)
               g_config: dict | None = None,  # WorldGAN config overrides
               d_config: dict | None = None,  # WorldGANDiscriminator config overrides
               seed: int = 0,  # seeds the model init and the data stream
@@ -406,6 +420,11 @@ def train_gan(out_folder: str | os.PathLike | None = None,  # checkpoint folder 
     seed_everything(seed)
     G = WorldGAN(**(g_config or {})).to(dev); D = WorldGANDiscriminator(**(d_config or {})).to(dev)
     G_ema = copy.deepcopy(G).eval().requires_grad_(False)
+    if concept_sharpness > 0:
+        if labeler is None:
+            from genconcept.concepts.labelers import load_pseudo_labeler
+            labeler = load_pseudo_labeler()
+        labeler = labeler.to(dev).eval().requires_grad_(False)
     oG = torch.optim.Adam(G.parameters(), lr=lr, betas=betas); oD = torch.optim.Adam(D.parameters(), lr=lr, betas=betas)
     state = dict(iter=0, elapsed_s=0.0, seed=seed, history=[])
     out = Path(out_folder) if out_folder is not None else None
@@ -448,7 +467,8 @@ def train_gan(out_folder: str | os.PathLike | None = None,  # checkpoint folder 
             loss_d = loss_d + r1_gamma / 2 * g.pow(2).sum((1, 2, 3)).mean()
         poD.zero_grad(set_to_none=True); acc.backward(loss_d); poD.step()
         z = _noise((batch_size, G.config.z_dim), gen, dev)
-        loss_g = -pD(pG(z)).mean()
+        fake = pG(z); loss_g = -pD(fake).mean()
+        if concept_sharpness > 0: loss_g = loss_g + concept_sharpness * concept_sharpness_loss(labeler.probs(fake))
         poG.zero_grad(set_to_none=True); acc.backward(loss_g); poG.step()
         _ema_update(G_ema, G, ema_beta if state["iter"] > 200 else 0.9)
         state["iter"] += 1; bar.update(1)
