@@ -381,7 +381,7 @@ def _budget_done(it, iters, t0, minutes, elapsed0):
     if iters is not None and it >= iters: return True
     return minutes is not None and (elapsed0 + time.time() - t0) >= 60 * minutes
 
-# %% ../../nbs/03_latent.ipynb #831569e4
+# %% ../../nbs/03_latent.ipynb #a6b5af03
 def concept_sharpness_loss(probs: torch.Tensor,  # (B, n_concepts, 2) labeler probabilities on generated images
                           ) -> torch.Tensor:
     "Mean over concepts of H(p(c|x)) − H(E_x p(c|x)): low when each image shows each concept clearly *and* both values occur."
