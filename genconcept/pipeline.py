@@ -246,7 +246,7 @@ def latent_stage(ctx: DemoContext) -> str:
     fig = plot_comparison(t); ctx.report.figure(fig if isinstance(fig, plt.Figure) else plt.gcf(), "Steerability against other-concept flips per method.")
     return f"CB-AE swap steerability {m['cbae.steerability']:.2f}; best CC ({best}) {m['cc.steerability']:.2f} at orthogonality {m['cc.orthogonality']:.2f}"
 
-# %% ../nbs/17_pipeline.ipynb #59980894
+# %% ../nbs/17_pipeline.ipynb #aa0beb7a
 DDPM_STAGE = dict(n_train_images=512, minutes=3.0, n_eval=64, num_inference_steps=25, rows=3)
 "Sizes of the DDPM CB-AE stage (about 6 minutes on a 2-core CPU)."
 

@@ -26,8 +26,8 @@ from ..world import WorldSpec, render_world
 # %% auto #0
 __all__ = ['GAN_RECIPE', 'DDPM_RECIPE', 'PixelNorm', 'WorldGAN', 'WorldGANDiscriminator', 'unet_g1', 'unet_g2', 'small_unet',
            'WorldDDPM', 'load_world_gan', 'load_world_ddpm', 'WorldStream', 'concept_sharpness_loss', 'train_gan',
-           'train_ddpm', 'real_world_images', 'generator_quality', 'quality_table', 'ship_gan', 'ship_ddpm',
-           'train_world_latent']
+           'train_ddpm', 'WorldImageEncoder', 'train_ae_gan', 'real_world_images', 'generator_quality', 'quality_table',
+           'ship_gan', 'ship_ddpm', 'train_world_latent']
 
 # %% ../../nbs/03_latent.ipynb #c4cd0822
 class PixelNorm(nn.Module):
@@ -554,6 +554,121 @@ def train_ddpm(out_folder: str | os.PathLike | None = None,  # checkpoint folder
     state["elapsed_s"] = e0 + time.time() - t0
     sync_buffers(acc, M.unet); acc.unwrap_model(punet, keep_fp32_wrapper=False)
     return M.eval(), E, state
+
+# %% ../../nbs/03_latent.ipynb #9a7c8722
+class WorldImageEncoder(ModelMixin, ConfigMixin):
+    "CNN encoder of 32×32 images in [0, 1] to a W vector: the autoencoder half of `train_ae_gan`."
+    @register_to_config
+    def __init__(self, channels: tuple = (16, 32, 64, 128),  # channels at 32, 16, 8, 4 px
+                 w_dim: int = 128, img_size: int = 32):
+        super().__init__()
+        ch = tuple(channels); L = [nn.Conv2d(3, ch[0], 3, padding=1), nn.LeakyReLU(0.2)]
+        for a, b in zip(ch[:-1], ch[1:]): L += [nn.Conv2d(a, b, 4, 2, 1), nn.LeakyReLU(0.2), nn.Conv2d(b, b, 3, padding=1), nn.LeakyReLU(0.2)]
+        r = img_size // 2 ** (len(ch) - 1)
+        self.body = nn.Sequential(*L, nn.Flatten(), nn.Linear(ch[-1] * r * r, w_dim))
+    def forward(self, x: torch.Tensor) -> torch.Tensor: return self.body(x * 2 - 1)
+
+class _AutoEncoder(nn.Module):
+    def __init__(self, E, synthesis): super().__init__(); self.E, self.synthesis = E, synthesis
+    def forward(self, x): w = self.E(x); return self.synthesis(w), w
+
+def _w_critic(w_dim: int, width: int = 512) -> nn.Sequential:
+    return nn.Sequential(nn.Linear(w_dim, width), nn.LeakyReLU(0.2), nn.Linear(width, width), nn.LeakyReLU(0.2),
+                         nn.Linear(width, width), nn.LeakyReLU(0.2), nn.Linear(width, 1))
+
+def train_ae_gan(out_folder: str | os.PathLike | None = None,  # checkpoint folder (resumed if it holds one); None: no checkpoints
+                 ae_iters: int = 1000,  # stage 1: autoencoder iterations
+                 latent_iters: int = 1000,  # stage 2: GAN-in-W iterations
+                 batch_size: int = 64,  # images per autoencoder batch
+                 latent_batch_size: int = 256,  # codes per GAN-in-W batch
+                 lr_ae: float = 1e-3,  # Adam lr of stage 1
+                 lr_latent: float = 2e-4,  # Adam lr of stage 2 (mapping and critic)
+                 w_penalty: float = 1e-3,  # weight of mean(w²) in stage 1 (keeps W bounded)
+                 r1_gamma: float = 5.0,  # R1 penalty of the W critic (refused in a multi-process launch, as in `train_gan`)
+                 n_codes: int = 20_000,  # real renders encoded once for stage 2
+                 ema_beta: float = 0.999,  # EMA decay of the mapping in stage 2
+                 g_config: dict | None = None,  # WorldGAN config overrides
+                 e_config: dict | None = None,  # WorldImageEncoder config overrides
+                 seed: int = 0,  # seeds the init, the data stream and the noise
+                 checkpoint_every: int = 500,  # iterations between checkpoints
+                 device: str | torch.device | None = None,  # default: CUDA → MPS → CPU (ignored in a multi-process launch)
+                 mixed_precision: str | None = None,  # "no", "bf16", "fp16" (default: bf16/fp16 on CUDA, "no" elsewhere)
+                 accelerator=None,  # an `accelerate.Accelerator` to run under (default: a new one for `device`)
+                 progress: bool | None = None,  # tqdm bars (None: only when interactive)
+                ) -> tuple[WorldGAN, WorldGAN, dict]:
+    "Train a `WorldGAN` as an autoencoder's decoder, then its mapping as a GAN in W; returns (G, G_ema, state)."
+    acc, dev = accelerator_for(accelerator, device, mixed_precision); N, rank = acc.num_processes, acc.process_index
+    if r1_gamma > 0 and N > 1: raise ValueError("r1_gamma > 0 needs a double backward, which DistributedDataParallel does not support: "
+                                                "train with r1_gamma=0 or in one process")
+    seed_everything(seed)
+    G = WorldGAN(**(g_config or {})).to(dev); E = WorldImageEncoder(**dict(dict(w_dim=G.config.w_dim, img_size=G.config.img_size), **(e_config or {}))).to(dev)
+    Dw = _w_critic(G.config.w_dim).to(dev)
+    out = Path(out_folder) if out_folder is not None else None
+    state = dict(iter=0, ae_iter=0, latent_iter=0, elapsed_s=0.0, seed=seed, history=[])
+    resumed = out is not None and (out / "state.json").is_file()
+    if resumed:
+        G = _load_diffusers(WorldGAN, out / "g").to(dev); E = WorldImageEncoder.from_pretrained(out / "e").to(dev)
+        Dw.load_state_dict(torch.load(out / "dw.pt", weights_only=True, map_location="cpu"))
+    G_ema = (_load_diffusers(WorldGAN, out / "g_ema") if resumed else copy.deepcopy(G)).to(dev).eval().requires_grad_(False)
+    ae = _AutoEncoder(E, G.synthesis)
+    oA = torch.optim.Adam(ae.parameters(), lr=lr_ae, betas=(0.9, 0.99))
+    oM = torch.optim.Adam(G.mapping.parameters(), lr=lr_latent, betas=(0.5, 0.99)); oD = torch.optim.Adam(Dw.parameters(), lr=lr_latent, betas=(0.5, 0.99))
+    if resumed: state = _load_state(out, dict(opt_ae=oA, opt_map=oM, opt_dw=oD))
+    t0, e0 = time.time(), state["elapsed_s"]
+
+    def checkpoint(entry):
+        state["elapsed_s"] = e0 + time.time() - t0; state["history"].append(dict(entry, iter=state["iter"], elapsed_s=round(state["elapsed_s"], 1)))
+        if out is None: return
+        if acc.is_main_process:
+            with atomic_folder(out) as tmp:
+                G.save_pretrained(tmp / "g"); G_ema.save_pretrained(tmp / "g_ema"); E.save_pretrained(tmp / "e")
+                torch.save(Dw.state_dict(), tmp / "dw.pt"); _save_state(tmp, state, dict(opt_ae=oA, opt_map=oM, opt_dw=oD))
+        acc.wait_for_everyone()
+    show = ((not progress) if progress is not None else None) if acc.is_local_main_process else True
+    # stage 1: autoencoder (encoder + synthesis), fresh renders every step
+    if state["ae_iter"] < ae_iters:
+        data = WorldStream(batch_size, seed=rank_seed(seed * 7_919 + state["ae_iter"] + 1, rank), size=G.config.img_size)
+        pae, poA = acc.prepare(ae, oA, device_placement=[False] * 2)
+        tot = cnt = 0  # mean loss over the iterations since the last checkpoint
+        for _ in tqdm(range(state["ae_iter"], ae_iters), disable=show, desc="GAN stage 1: autoencoder"):
+            x = data.next().to(dev)
+            with autocast(dev): xh, w = pae(x)
+            loss = F.l1_loss(xh.float(), x) + w_penalty * w.float().pow(2).mean()
+            poA.zero_grad(set_to_none=True); acc.backward(loss); poA.step()
+            state["ae_iter"] += 1; state["iter"] += 1; tot += loss.item(); cnt += 1
+            if state["ae_iter"] % checkpoint_every == 0 or state["ae_iter"] == ae_iters:
+                G_ema.load_state_dict(G.state_dict()); checkpoint(dict(stage="ae", loss_ae=round(tot / cnt, 5))); tot = cnt = 0
+        acc.unwrap_model(pae, keep_fp32_wrapper=False)
+    # stage 2: the mapping z → w as a GAN against the encoder's codes of real renders
+    if state["latent_iter"] < latent_iters:
+        E.eval().requires_grad_(False); G.synthesis.requires_grad_(False)
+        codes_stream = WorldStream(500, seed=seed * 7_919 + 999_983, size=G.config.img_size)  # the same codes on every process and resume
+        with torch.no_grad(): W = torch.cat([E(codes_stream.next(min(500, n_codes - s)).to(dev)).float() for s in range(0, n_codes, 500)])
+        gen = make_generator(rank_seed(seed * 104_729 + state["latent_iter"] + 2, rank), "cpu")
+        pM, pD, poM, poD = acc.prepare(G.mapping, Dw, oM, oD, device_placement=[False] * 4)
+        rd = rg = cnt = 0  # mean losses since the last checkpoint
+        for _ in tqdm(range(state["latent_iter"], latent_iters), disable=show, desc="GAN stage 2: GAN in W"):
+            real = W[torch.randint(len(W), (latent_batch_size,), generator=gen).to(dev)]
+            with torch.no_grad(): fake = pM(_noise((latent_batch_size, G.config.z_dim), gen, dev))
+            if r1_gamma > 0: real.requires_grad_(True)
+            d_real = pD(real)
+            loss_d = F.softplus(-d_real).mean() + F.softplus(pD(fake)).mean()
+            if r1_gamma > 0:
+                g, = torch.autograd.grad(d_real.sum(), real, create_graph=True)
+                loss_d = loss_d + r1_gamma / 2 * g.pow(2).sum(1).mean()
+            poD.zero_grad(set_to_none=True); acc.backward(loss_d); poD.step()
+            loss_g = F.softplus(-pD(pM(_noise((latent_batch_size, G.config.z_dim), gen, dev)))).mean()
+            poM.zero_grad(set_to_none=True); acc.backward(loss_g); poM.step()
+            _ema_update(G_ema.mapping, G.mapping, ema_beta if state["latent_iter"] > 200 else 0.9)
+            state["latent_iter"] += 1; state["iter"] += 1
+            rd, rg, cnt = rd + loss_d.item(), rg + loss_g.item(), cnt + 1
+            if state["latent_iter"] % checkpoint_every == 0 or state["latent_iter"] == latent_iters:
+                checkpoint(dict(stage="latent", loss_d=round(rd / cnt, 4), loss_g=round(rg / cnt, 4))); rd = rg = cnt = 0
+        for m, pm in ((G.mapping, pM), (Dw, pD)): acc.unwrap_model(pm, keep_fp32_wrapper=False)
+    state["elapsed_s"] = e0 + time.time() - t0
+    G.requires_grad_(True)
+    return G.eval(), G_ema, state
+
 
 # %% ../../nbs/03_latent.ipynb #1a7b137f
 def _frechet(a: torch.Tensor, b: torch.Tensor) -> float:
