@@ -344,7 +344,7 @@ WORLD_MODEL_GROUPS = ("labelers", "vq", "latent")
 def train_world(out: str | os.PathLike | None = None,  # weights folder (default: the package's `weights_dir()`)
                 only: list[str] | None = None,  # subset of "labelers", "vq", "latent"
                 seed: int = 0,  # training seed
-                minutes: float | None = None,  # wall-clock cap per model (default: each trainer's own budget)
+                minutes: float | None = None,  # wall-clock cap per time-budgeted model (tokenizer, prior, DDPM; the GAN recipe counts iterations)
                 progress: bool | None = None):
     "Train and register the world models in dependency order (labelers first: the judge measures the others)."
     groups = list(only or WORLD_MODEL_GROUPS)
@@ -360,7 +360,7 @@ def train_world(out: str | os.PathLike | None = None,  # weights folder (default
         results["vq"] = train_world_vq(out, seed=seed, **kw)
     if "latent" in groups:
         from genconcept.generators.latent import train_world_latent
-        kw = {} if minutes is None else dict(minutes_gan=minutes, minutes_ddpm=minutes)
+        kw = {} if minutes is None else dict(minutes_ddpm=minutes)
         results["latent"] = train_world_latent(out, seed=seed, progress=progress, **kw)
     return results
 
@@ -368,7 +368,7 @@ def train_world(out: str | os.PathLike | None = None,  # weights folder (default
 def train_world_cmd(out: str = None,  # weights folder (default: the installed package's weights/)
                     only: Annotated[str, "subset of: labelers vq latent", {"nargs": "*"}] = None,
                     seed: int = 0,  # training seed
-                    minutes: float = None):  # wall-clock cap per model (default: each trainer's budget)
+                    minutes: float = None):  # wall-clock cap per time-budgeted model (tokenizer, prior, DDPM; not the GAN, whose recipe counts iterations)
     "Retrain the shipped world models (judge, pseudo-labeler, VQ tokenizer + prior, GAN, DDPM) and update the manifest."
     train_world(out, only=only, seed=seed, minutes=minutes)
     from genconcept.core import load_manifest, weights_dir

@@ -360,9 +360,11 @@ class WorldStream:
     def __init__(self, batch_size: int = 64, seed: int = 0, size: int = 32, spec: WorldSpec | None = None):
         self.batch_size, self.size, self.spec = batch_size, size, spec or WorldSpec()
         self.g = make_generator(seed)
-    def next(self, n: int | None = None) -> torch.Tensor:
+    def next(self, n: int | None = None, concepts: bool = False) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
+        "The next batch of images; with `concepts=True`, `(images, their concept values (B, n_concepts))`."
         c = self.spec.sample(n or self.batch_size, self.g)
-        return render_world(c, self.size, generator=self.g)[0]
+        x = render_world(c, self.size, generator=self.g)[0]
+        return (x, c) if concepts else x
 
 def _ema_update(ema: nn.Module, model: nn.Module, beta: float):
     with torch.no_grad():
@@ -555,7 +557,7 @@ def train_ddpm(out_folder: str | os.PathLike | None = None,  # checkpoint folder
     sync_buffers(acc, M.unet); acc.unwrap_model(punet, keep_fp32_wrapper=False)
     return M.eval(), E, state
 
-# %% ../../nbs/03_latent.ipynb #9a7c8722
+# %% ../../nbs/03_latent.ipynb #e49b44d6
 class WorldImageEncoder(ModelMixin, ConfigMixin):
     "CNN encoder of 32×32 images in [0, 1] to a W vector: the autoencoder half of `train_ae_gan`."
     @register_to_config
@@ -584,6 +586,9 @@ def train_ae_gan(out_folder: str | os.PathLike | None = None,  # checkpoint fold
                  lr_ae: float = 1e-3,  # Adam lr of stage 1
                  lr_latent: float = 2e-4,  # Adam lr of stage 2 (mapping and critic)
                  w_penalty: float = 1e-3,  # weight of mean(w²) in stage 1 (keeps W bounded)
+                 concept_weight: float = 0.0,  # stage 1: weight of a frozen labeler's CE on the reconstruction against the render's true concepts
+                 labeler: Callable | None = None,  # that labeler (default when concept_weight > 0: the shipped pseudo-labeler, never the judge)
+                 concept_start: int = 0,  # stage-1 iteration from which the concept term is on (let the autoencoder learn to draw first)
                  r1_gamma: float = 5.0,  # R1 penalty of the W critic (refused in a multi-process launch, as in `train_gan`)
                  n_codes: int = 20_000,  # real renders encoded once for stage 2
                  ema_beta: float = 0.999,  # EMA decay of the mapping in stage 2
@@ -603,6 +608,11 @@ def train_ae_gan(out_folder: str | os.PathLike | None = None,  # checkpoint fold
     seed_everything(seed)
     G = WorldGAN(**(g_config or {})).to(dev); E = WorldImageEncoder(**dict(dict(w_dim=G.config.w_dim, img_size=G.config.img_size), **(e_config or {}))).to(dev)
     Dw = _w_critic(G.config.w_dim).to(dev)
+    if concept_weight > 0:
+        if labeler is None:
+            from genconcept.concepts.labelers import load_pseudo_labeler
+            labeler = load_pseudo_labeler()
+        labeler = labeler.to(dev).eval().requires_grad_(False)
     out = Path(out_folder) if out_folder is not None else None
     state = dict(iter=0, ae_iter=0, latent_iter=0, elapsed_s=0.0, seed=seed, history=[])
     resumed = out is not None and (out / "state.json").is_file()
@@ -631,9 +641,12 @@ def train_ae_gan(out_folder: str | os.PathLike | None = None,  # checkpoint fold
         pae, poA = acc.prepare(ae, oA, device_placement=[False] * 2)
         tot = cnt = 0  # mean loss over the iterations since the last checkpoint
         for _ in tqdm(range(state["ae_iter"], ae_iters), disable=show, desc="GAN stage 1: autoencoder"):
-            x = data.next().to(dev)
+            x, c = data.next(concepts=True); x = x.to(dev)
             with autocast(dev): xh, w = pae(x)
             loss = F.l1_loss(xh.float(), x) + w_penalty * w.float().pow(2).mean()
+            if concept_weight > 0 and state["ae_iter"] >= concept_start:
+                with autocast(dev): lg = labeler(xh)
+                loss = loss + concept_weight * F.cross_entropy(lg.float().flatten(0, 1), c.to(dev).long().flatten())
             poA.zero_grad(set_to_none=True); acc.backward(loss); poA.step()
             state["ae_iter"] += 1; state["iter"] += 1; tot += loss.item(); cnt += 1
             if state["ae_iter"] % checkpoint_every == 0 or state["ae_iter"] == ae_iters:
@@ -782,16 +795,15 @@ def ship_ddpm(checkpoint: str | os.PathLike,  # folder written by `train_ddpm`
     return metrics
 
 # %% ../../nbs/03_latent.ipynb #6aba7dd9
-GAN_RECIPE = dict(batch_size=32, lr=2e-4, betas=(0.0, 0.99), ema_beta=0.995, g_config=dict(channels=(64, 64, 32, 16)),
-                  d_config=dict(channels=(16, 32, 64, 128)), checkpoint_every=100)
-"How the shipped GAN was trained (passed to `train_gan`)."
+GAN_RECIPE = dict(g_config=dict(channels=(64, 64, 32, 16)), ae_iters=12_614, latent_iters=2_000, batch_size=64,
+                  concept_weight=0.1, concept_start=8_614, checkpoint_every=500)
+"How the shipped GAN was trained (passed to `train_ae_gan`)."
 DDPM_RECIPE = dict(batch_size=32, lr=1e-3, warmup=100, ema_beta=0.995, unet_config=dict(block_out_channels=(16, 32, 64), layers_per_block=1),
                    checkpoint_every=100)
 "How the shipped DDPM was trained (passed to `train_ddpm`)."
 
 def train_world_latent(out_folder: str | os.PathLike | None = None,  # weights folder (default `weights_dir()`)
                        seed: int = 0,  # training seed
-                       minutes_gan: float = 55,  # GAN wall-clock budget
                        minutes_ddpm: float = 65,  # DDPM wall-clock budget
                        checkpoint_folder: str | os.PathLike | None = None,  # where training checkpoints go (resumable); default: cache
                        which: tuple = ("gan", "ddpm"),  # which generators to train
@@ -802,8 +814,8 @@ def train_world_latent(out_folder: str | os.PathLike | None = None,  # weights f
     ck = Path(checkpoint_folder) if checkpoint_folder is not None else cache_dir("train_world_latent")
     out = {}
     if "gan" in which:
-        train_gan(ck / f"gan_seed{seed}", iters=None, minutes=minutes_gan, seed=seed, progress=progress, **GAN_RECIPE)
-        out["gan"] = ship_gan(ck / f"gan_seed{seed}", out_folder, seed=seed, config=dict(GAN_RECIPE, minutes=minutes_gan))
+        train_ae_gan(ck / f"gan_seed{seed}", seed=seed, progress=progress, **GAN_RECIPE)
+        out["gan"] = ship_gan(ck / f"gan_seed{seed}", out_folder, seed=seed, config=dict(GAN_RECIPE, trainer="train_ae_gan"))
     if "ddpm" in which:
         train_ddpm(ck / f"ddpm_seed{seed}", iters=None, minutes=minutes_ddpm, seed=seed, progress=progress, **DDPM_RECIPE)
         out["ddpm"] = ship_ddpm(ck / f"ddpm_seed{seed}", out_folder, seed=seed, config=dict(DDPM_RECIPE, minutes=minutes_ddpm), n_eval=n_eval_ddpm)
