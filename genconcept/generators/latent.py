@@ -795,7 +795,7 @@ def ship_ddpm(checkpoint: str | os.PathLike,  # folder written by `train_ddpm`
     return metrics
 
 # %% ../../nbs/03_latent.ipynb #6aba7dd9
-GAN_RECIPE = dict(g_config=dict(channels=(64, 64, 32, 16)), ae_iters=12_614, latent_iters=2_000, batch_size=64,
+GAN_RECIPE = dict(g_config=dict(channels=(64, 64, 32, 16)), ae_iters=12_614, latent_iters=14_000, batch_size=64,
                   concept_weight=0.1, concept_start=8_614, checkpoint_every=500)
 "How the shipped GAN was trained (passed to `train_ae_gan`)."
 DDPM_RECIPE = dict(batch_size=32, lr=1e-3, warmup=100, ema_beta=0.995, unet_config=dict(block_out_channels=(16, 32, 64), layers_per_block=1),
