@@ -393,6 +393,13 @@ def concept_sharpness_loss(probs: torch.Tensor,  # (B, n_concepts, 2) labeler pr
     marginal = p.mean(0); balance = -(marginal * marginal.log()).sum(-1)  # entropy of the batch's value shares
     return (per_image - balance).mean()
 
+def _frozen_labeler(labeler, dev):
+    "`labeler` (default: the shipped pseudo-labeler, never the judge) on `dev`, in eval mode, with its weights frozen."
+    if labeler is None:
+        from genconcept.concepts.labelers import load_pseudo_labeler
+        labeler = load_pseudo_labeler()
+    return labeler.to(dev).eval().requires_grad_(False)
+
 
 # %% ../../nbs/03_latent.ipynb #86c9df34
 def train_gan(out_folder: str | os.PathLike | None = None,  # checkpoint folder (resumed if it holds one); None: no checkpoints
@@ -422,11 +429,7 @@ def train_gan(out_folder: str | os.PathLike | None = None,  # checkpoint folder 
     seed_everything(seed)
     G = WorldGAN(**(g_config or {})).to(dev); D = WorldGANDiscriminator(**(d_config or {})).to(dev)
     G_ema = copy.deepcopy(G).eval().requires_grad_(False)
-    if concept_sharpness > 0:
-        if labeler is None:
-            from genconcept.concepts.labelers import load_pseudo_labeler
-            labeler = load_pseudo_labeler()
-        labeler = labeler.to(dev).eval().requires_grad_(False)
+    if concept_sharpness > 0: labeler = _frozen_labeler(labeler, dev)
     oG = torch.optim.Adam(G.parameters(), lr=lr, betas=betas); oD = torch.optim.Adam(D.parameters(), lr=lr, betas=betas)
     state = dict(iter=0, elapsed_s=0.0, seed=seed, history=[])
     out = Path(out_folder) if out_folder is not None else None
@@ -608,11 +611,7 @@ def train_ae_gan(out_folder: str | os.PathLike | None = None,  # checkpoint fold
     seed_everything(seed)
     G = WorldGAN(**(g_config or {})).to(dev); E = WorldImageEncoder(**dict(dict(w_dim=G.config.w_dim, img_size=G.config.img_size), **(e_config or {}))).to(dev)
     Dw = _w_critic(G.config.w_dim).to(dev)
-    if concept_weight > 0:
-        if labeler is None:
-            from genconcept.concepts.labelers import load_pseudo_labeler
-            labeler = load_pseudo_labeler()
-        labeler = labeler.to(dev).eval().requires_grad_(False)
+    if concept_weight > 0: labeler = _frozen_labeler(labeler, dev)
     out = Path(out_folder) if out_folder is not None else None
     state = dict(iter=0, ae_iter=0, latent_iter=0, elapsed_s=0.0, seed=seed, history=[])
     resumed = out is not None and (out / "state.json").is_file()
