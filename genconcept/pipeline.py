@@ -267,8 +267,8 @@ def latent_ddpm_stage(ctx: DemoContext) -> str:
         cbae = CBAE.from_pretrained(folder / "cbae").to(dev); steps = "cached"
     else:
         f = folder / "train_images.pt"
-        imgs = torch.load(f) if f.is_file() else make_ddpm_trainset(G, S["n_train_images"], seed=ctx.seed + 2, progress=False, **kw)
-        torch.save(imgs, f)
+        if f.is_file(): imgs = torch.load(f)
+        else: imgs = make_ddpm_trainset(G, S["n_train_images"], seed=ctx.seed + 2, progress=False, **kw); torch.save(imgs, f)
         torch.manual_seed(ctx.seed)
         cbae = CBAE(latent_shape=G.latent_shape, concepts=M.concepts, n_unknown=40, width=512)
         hist = train_cbae(cbae, G, M, steps=10**7, batch_size=32, train_images=imgs, lr=1e-3, seed=ctx.seed, eval_every=None,
