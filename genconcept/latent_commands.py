@@ -259,7 +259,7 @@ def predictor_accuracy(predictor,  # a ConceptController or CBAE (its encoder): 
                       ) -> pd.DataFrame:
     "Per concept: how often the predictor's reading of h agrees with the judge's call on the image G makes from h."
     from genconcept.core import autocast
-    from genconcept.cbae.model import is_ddpm, judge_calls, _module_device
+    from genconcept.cbae.model import is_ddpm, judge_calls, _module_device, ddpm_t_max
     from genconcept.cbae.control import predictor_logits, predictor_concepts, _EvalMode
     if n < 1: raise ValueError(f"n must be a positive int, got {n}")
     cs = predictor_concepts(predictor); dev = _module_device(predictor)
@@ -267,7 +267,7 @@ def predictor_accuracy(predictor,  # a ConceptController or CBAE (its encoder): 
     with _EvalMode(predictor):
         if is_ddpm(gen):
             g = make_generator(seed, dev)
-            T = gen.scheduler.config.num_train_timesteps; t_max = max(1, int(t_max_fraction * T))
+            t_max = ddpm_t_max(t_max_fraction, gen.scheduler.config.num_train_timesteps)
             to_model = getattr(gen, "to_model", lambda im: im * 2 - 1)
             for s in range(0, n, batch_size):
                 x0 = gen.sample(min(batch_size, n - s), generator=g, num_inference_steps=num_inference_steps).float()

@@ -247,8 +247,8 @@ def latent_stage(ctx: DemoContext) -> str:
     return f"CB-AE swap steerability {m['cbae.steerability']:.2f}; best CC ({best}) {m['cc.steerability']:.2f} at orthogonality {m['cc.orthogonality']:.2f}"
 
 # %% ../nbs/17_pipeline.ipynb #aa0beb7a
-DDPM_STAGE = dict(n_train_images=512, minutes=3.0, n_eval=64, num_inference_steps=25, rows=3)
-"Sizes of the DDPM CB-AE stage (about 6 minutes on a 2-core CPU)."
+DDPM_STAGE = dict(n_train_images=256, minutes=3.0, n_eval=32, num_inference_steps=20, rows=3)
+"Sizes of the DDPM CB-AE stage (about 8 minutes on a 2-core CPU)."
 
 @stage("latent_ddpm")
 def latent_ddpm_stage(ctx: DemoContext) -> str:
@@ -280,13 +280,15 @@ def latent_ddpm_stage(ctx: DemoContext) -> str:
     m["cbae_ddpm.steerability"] = st.attrs["steerability"]; m["cbae_ddpm.negative_rate"] = st.attrs["negative"]
     m["cbae_ddpm.concept_acc"] = acc.attrs["accuracy"]; m["cbae_ddpm.recon_agreement"] = acc.attrs["recon_agreement"]
     q = load_manifest().get("ddpm", {}).get("metrics", {})
+    bar = "meets its quality bar" if q.get("passes") else "misses its quality bar"
     ctx.report.section("CB-AE on the shipped DDPM",
         f"A CB-AE trained for {S['minutes']:g} minutes ({steps} steps) on the DDPM's h-space (UNet mid-block, t ≤ 0.4·T) from "
         f"{S['n_train_images']} pre-generated images; swaps applied at every sampler step with t ≤ 0.4·T ({S['num_inference_steps']} DDIM steps), "
-        f"{S['n_eval']} samples per concept and value. Caveat: the shipped DDPM misses its quality bar (judge confidence on its weakest "
-        f"concept {q.get('min_conf', float('nan')):.2f}, bar 0.95; judge-space Fréchet distance to real renders {q.get('fd', float('nan')):.0f}, "
-        f"real vs real {q.get('fd_real', float('nan')):.1f}): until it is retrained with more compute its samples are far from the world's "
-        "images, the judge's calls on them are nearly constant, and these numbers say nothing about the method — they show the stage runs.")
+        f"{S['n_eval']} samples per concept and value, judged by the independent judge. The shipped DDPM {bar} (judge confidence on its "
+        f"weakest concept {q.get('min_conf', float('nan')):.2f}, bar 0.95; rarest value share {q.get('min_share', float('nan')):.2f}, bar 0.20; "
+        f"judge-space Fréchet distance to real renders {q.get('fd', float('nan')):.1f}, real vs real {q.get('fd_real', float('nan')):.1f}). "
+        "Caveat: a few CPU minutes train the CB-AE far from convergence, and even a converged swap at t ≤ 0.4·T cannot move the concepts "
+        "a diffusion model settles in its early steps (colour, background): see the measured GPU runs in the `cbae.train` docs.")
     ctx.report.table(st[["concept", "value", "success", "negative"]], "Swap steerability per concept and value (judge).")
     ctx.report.table(acc, "E's accuracy against the judge, and how many judge calls G(D(E(h))) keeps.")
     fig = intervention_grid(cbae, G, n_rows=S["rows"], seed=ctx.seed, **kw)

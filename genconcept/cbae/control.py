@@ -187,7 +187,7 @@ def train_cc(cc: ConceptController,  # the CC to train (in place; returned in ev
         if ddpm:
             if train_images is None:  # every process makes the same set (same seed)
                 train_images = make_ddpm_trainset(generator, n_train_images, seed=seed + 2, num_inference_steps=num_inference_steps, progress=progress)
-            src = DDPMSource(generator, labeler, cc.concept_set, tau, train_images, g_dev, t_max_fraction, num_inference_steps)
+            src = DDPMSource(generator, labeler, cc.concept_set, tau, train_images, g_dev, t_max_fraction, num_inference_steps, amp=acc.autocast)
         else:
             src = GANSource(generator, labeler, cc.concept_set, tau, g_dev)
         scale = latent_scale(generator, seed=seed + 3).to(dev) if perturb else None

@@ -20,8 +20,8 @@ from fastcore.basics import patch
 from ..core import ConceptSet, Concept, check_binary, make_generator, autocast
 
 # %% auto #0
-__all__ = ['swap_logits', 'CBAE', 'is_ddpm', 'cbae_generate', 'intervention_grid', 'steerability_from_calls', 'judge_calls',
-           'concept_logits_of', 'steerability', 'concept_accuracy']
+__all__ = ['swap_logits', 'CBAE', 'is_ddpm', 'cbae_generate', 'ddpm_t_max', 'intervention_grid', 'steerability_from_calls',
+           'judge_calls', 'concept_logits_of', 'steerability', 'concept_accuracy']
 
 # %% ../../nbs/12_cbae.ipynb #cee47988
 def _latent_io(latent_shape: Sequence[int], kind: str) -> tuple[str, int, int]:
@@ -235,6 +235,13 @@ def cbae_generate(cbae: CBAE,  # a trained CB-AE (put in eval mode here)
         with autocast(dev): out.append(gen.decode(f(h[s:s + batch_size].to(dev))).float())
     return torch.cat(out)
 
+def ddpm_t_max(t_max_fraction: float,  # the CB-AE acts at steps with t ≤ this·T
+               T: int) -> int:  # the DDPM's number of training timesteps
+    "Largest timestep (1 … T−1) drawn when training or reading a DDPM CB-AE at t ≤ `t_max_fraction`·T."
+    if not 0 < t_max_fraction <= 1: raise ValueError(f"t_max_fraction must be in (0, 1], got {t_max_fraction}")
+    return min(T - 1, max(1, int(t_max_fraction * T)))  # timesteps are 0 … T−1: 1.0 means every step
+
+
 # %% ../../nbs/12_cbae.ipynb #1e273fe9
 import matplotlib.pyplot as plt
 
@@ -377,7 +384,7 @@ def concept_accuracy(cbae: CBAE, gen, judge: Callable,
         g = make_generator(seed, dev)
         x0 = cbae_generate(cbae, gen, n, edits=False, generator=g, batch_size=batch_size, t_max_fraction=t_max_fraction, **generate_kw)
         truth = judge_calls(judge, x0, cs, batch_size)
-        T = gen.scheduler.config.num_train_timesteps; t_max = max(1, int(t_max_fraction * T))
+        t_max = ddpm_t_max(t_max_fraction, gen.scheduler.config.num_train_timesteps)
         to_model = getattr(gen, "to_model", lambda im: im * 2 - 1)
         pred = []
         for s in range(0, n, batch_size):

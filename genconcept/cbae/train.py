@@ -21,7 +21,7 @@ from tqdm.auto import tqdm
 from ..core import (ConceptSet, get_device, autocast, make_generator, save_artifact, load_artifact, accelerator_for,
                              rank_seed, sync_buffers, all_rng_states, restore_rng_states)
 from .model import (CBAE, swap_logits, is_ddpm, concept_logits_of, judge_calls, cbae_generate,
-                                   _module_device)
+                                   _module_device, ddpm_t_max)
 
 # %% auto #0
 __all__ = ['IGNORE', 'pseudo_labels', 'concept_ce', 'Batch', 'GANSource', 'ddim_target', 'DDPMSource', 'make_ddpm_trainset',
@@ -90,13 +90,15 @@ def ddim_target(gen, x_t: torch.Tensor, t: torch.Tensor, eps: torch.Tensor, num_
 class DDPMSource:
     "Batches of pre-generated clean images, noised to one random t ≤ t_max_fraction·T per batch; labels from x0."
     def __init__(self, gen, labeler, concepts: ConceptSet, tau: float, images: torch.Tensor, generator: torch.Generator,
-                 t_max_fraction: float = 0.4, num_inference_steps: int = 50, labeler_input: str = "x0", batch_size: int = 256):
+                 t_max_fraction: float = 0.4, num_inference_steps: int = 50, labeler_input: str = "x0", batch_size: int = 256,
+                 amp: Callable | None = None):  # context factory for the generator's passes (default: `autocast` on CUDA)
         if labeler_input not in ("x0", "prev"): raise ValueError(f"labeler_input must be 'x0' or 'prev', got {labeler_input!r}")
         if images.ndim != 4 or images.shape[1] != 3 or len(images) == 0:
             raise ValueError(f"train_images must be (N, 3, H, W) in [0, 1] with N ≥ 1, got {tuple(images.shape)}")
         self.gen, self.labeler, self.concepts, self.g = gen, labeler, concepts, generator
         self.images, self.steps, self.labeler_input = images, num_inference_steps, labeler_input
-        self.T = len(_alphas(gen)); self.t_max = max(1, int(t_max_fraction * self.T))
+        self.amp = amp  # None: `autocast(device)`; the trainers pass their accelerator's, so mixed_precision='no' means fp32 throughout
+        self.T = len(_alphas(gen)); self.t_max = ddpm_t_max(t_max_fraction, self.T)
         self.to_model = getattr(gen, "to_model", lambda im: im * 2 - 1)
         self.to_image = getattr(gen, "to_image", lambda x: ((x + 1) / 2).clamp(0, 1))
         dev = _module_device(labeler)
@@ -113,7 +115,7 @@ class DDPMSource:
         noise = torch.randn(x0.shape, generator=g, device=g.device).to(dev)
         add = getattr(self.gen, "add_noise", None) or self.gen.scheduler.add_noise
         x_t = add(x0, noise, t)
-        with autocast(dev):
+        with (self.amp() if self.amp is not None else autocast(dev)):  # the state g2 reuses in `render` gets this precision
             h, state = self.gen.g1(x_t, t)
             eps = self.gen.g2(h, state)
         target, _ = ddim_target(self.gen, x_t, t, eps, self.steps)
@@ -262,7 +264,8 @@ def train_cbae(cbae: CBAE,  # the CB-AE to train (in place; returned in eval mod
         if ddpm:
             if train_images is None:  # every process makes the same set (same seed)
                 train_images = make_ddpm_trainset(generator, n_train_images, seed=seed + 2, num_inference_steps=num_inference_steps, progress=progress)
-            src = DDPMSource(generator, labeler, cbae.concept_set, tau, train_images, g_dev, t_max_fraction, num_inference_steps, labeler_input)
+            src = DDPMSource(generator, labeler, cbae.concept_set, tau, train_images, g_dev, t_max_fraction, num_inference_steps, labeler_input,
+                             amp=acc.autocast)
         else:
             src = GANSource(generator, labeler, cbae.concept_set, tau, g_dev)
         evaluate = _make_eval(cbae, src, judge, eval_n, seed, dev, ddpm) if judge is not None and eval_every and acc.is_main_process else None
