@@ -277,10 +277,10 @@ def projected_latent(predictor,  # ConceptController, CBAE (its encoder) or call
                      h: torch.Tensor,  # latents (B, *latent_shape)
                      k,  # concept index: int or (B,) tensor
                      v,  # target value 0/1: int or (B,) tensor
-                     eps: float = 3.0,  # box half-width in units of `scale`
+                     eps: float = 8.0,  # box half-width in units of `scale` (8: measured best on the world GAN, see `evaluate`)
                      steps: int = 50,  # iterations
                      alpha: float = 0.25,  # initial step (units of scale, RMS over dims), decays linearly to 0
-                     margin: float = 4.0,  # wanted logit margin of the target value
+                     margin: float = 8.0,  # wanted logit margin of the target value
                      keep: float = 1.0,  # weight of the other-concepts KL term
                      prox: float = 0.05,  # weight of the proximity term mean(u²)
                      scale: torch.Tensor | float | None = None,  # per-dim spread of h (None: from the batch, see `latent_scale`)
