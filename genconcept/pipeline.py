@@ -182,7 +182,7 @@ def codebook_stage(ctx: DemoContext) -> str:
     iem = res_c.get("iem") if isinstance(res_c.get("iem"), torch.nn.Module) else None
     if iem is None: raise SkipStage("the cortex stage did not hand over its IEM")
     from genconcept.cortex.tokens import _world_judges
-    res = run_codebook_experiment(gen, iem, torch.as_tensor(np.asarray(te.ids)).long(), torch.as_tensor(np.asarray(te.labels)).long(), view,
+    res = run_codebook_experiment(gen, iem, torch.from_numpy(np.array(te.ids)).long(), torch.from_numpy(np.array(te.labels)).long(), view,
                                   _world_judges(view, ctx.device), concept="colour", n_samples=24 if ctx.quick else 64,
                                   regions=("tis4",) if ctx.quick else ("center", "tis4", "tis16"), modes=("token",),
                                   seed=ctx.seed, progress=False, steps=150 if ctx.quick else 500)

@@ -209,6 +209,7 @@ def train_cbae(cbae: CBAE,  # the CB-AE to train (in place; returned in eval mod
                judge: Callable | None = None,  # independent judge for the periodic concept accuracy
                *,
                lr: float = 2e-4,  # Adam learning rate (both optimisers)
+               lr_schedule: str = "constant",  # "constant" (the reference) or "linear": decay to 0 over the budget (`steps`, or this call's `time_limit_s`)
                betas: tuple[float, float] = (0.5, 0.99),  # Adam betas (both optimisers)
                tau: float = 0.9,  # pseudo-label confidence threshold
                weights: LossWeights | Mapping | None = None,  # loss weights (default all 1)
@@ -235,6 +236,7 @@ def train_cbae(cbae: CBAE,  # the CB-AE to train (in place; returned in eval mod
     if not isinstance(steps, (int, np.integer)) or steps < 0: raise ValueError(f"steps must be a non-negative int, got {steps!r}")
     if not isinstance(batch_size, (int, np.integer)) or batch_size < 2: raise ValueError(f"batch_size must be an int ≥ 2 (BatchNorm needs 2), got {batch_size!r}")
     if swap_per not in ("batch", "sample"): raise ValueError(f"swap_per must be 'batch' or 'sample', got {swap_per!r}")
+    if lr_schedule not in ("constant", "linear"): raise ValueError(f"lr_schedule must be 'constant' or 'linear', got {lr_schedule!r}")
     w = weights if isinstance(weights, LossWeights) else LossWeights(**(weights or {}))
     acc, dev = accelerator_for(accelerator, device, mixed_precision)
     rank, n_proc = acc.process_index, acc.num_processes
@@ -248,7 +250,7 @@ def train_cbae(cbae: CBAE,  # the CB-AE to train (in place; returned in eval mod
     gens = {"g_dev": g_dev, "g_cpu": g_cpu}
     opt_a = torch.optim.Adam(cbae.parameters(), lr=lr, betas=tuple(betas))
     opt_b = torch.optim.Adam(cbae.parameters(), lr=lr, betas=tuple(betas))
-    train_config = dict(batch_size=batch_size, lr=lr, betas=list(betas), tau=tau, weights=asdict(w), seed=seed,
+    train_config = dict(batch_size=batch_size, lr=lr, lr_schedule=lr_schedule, betas=list(betas), tau=tau, weights=asdict(w), seed=seed,
                         ignore_low_confidence_in_b=ignore_low_confidence_in_b, swap_per=swap_per, ddpm=ddpm, t_max_fraction=t_max_fraction,
                         num_inference_steps=num_inference_steps, labeler_input=labeler_input)
     if n_proc > 1: train_config["num_processes"] = n_proc  # batch_size is per process
@@ -277,6 +279,10 @@ def train_cbae(cbae: CBAE,  # the CB-AE to train (in place; returned in eval mod
         bar = tqdm(range(start, steps), initial=start, total=steps, disable=((not progress) if progress is not None else None) if acc.is_local_main_process else True,
                    desc="CB-AE", leave=False)
         for step in bar:
+            if lr_schedule == "linear":  # the budget's used fraction: of the steps, or of this call's time, whichever is further
+                f = step / steps if time_limit_s is None else max(step / steps, (time.perf_counter() - t_call) / time_limit_s)
+                for o in (opt_a, opt_b):
+                    for gr in o.param_groups: gr["lr"] = lr * max(0.0, 1.0 - f)
             b = src.batch(batch_size, dev)
             # ---- step A: reconstruct h and the image, read the pseudo-labels
             with acc.autocast():
