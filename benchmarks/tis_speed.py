@@ -1,6 +1,6 @@
 """Time genconcept's vectorised Token Importance Scores against the reference CORTEX loop.
 
-Plain script, not a test: `python benchmarks/tis_speed.py [--reference-preset] [--threads 1]`.
+Plain script, not a test: `python benchmarks/tis_speed.py [--reference-preset] [--threads 1] [--device cuda]`.
 
 Three ways to compute SmoothGrad TIS for one batch (B = 25 samples, N = 20 noise draws, σ = 0.2·range):
 
@@ -28,7 +28,7 @@ def reference_tis(model, x, target, n_samples=20, noise_level=0.2, reduce="max")
     stdev = noise_level * (torch.max(x) - torch.min(x))
     total = torch.zeros_like(x, dtype=torch.float64)
     for _ in range(n_samples):
-        noisy = (x + torch.normal(mean=0, std=float(stdev), size=x.shape)).detach()
+        noisy = (x + torch.normal(mean=0, std=float(stdev), size=x.shape, device=x.device)).detach()
         noisy.requires_grad = True
         outputs = model(noisy)
         grads = []
@@ -49,10 +49,13 @@ def bare(model, x, target, n_samples=20, noise_level=0.2):
         acc += g
     return acc
 
+def _sync(): torch.cuda.synchronize() if torch.cuda.is_available() else None
+
 def best_of(f, repeat):
     best = float("inf")
+    f() if repeat > 1 else None; _sync()  # a warm-up where there are repeats (CUDA kernels, allocator)
     for _ in range(repeat):
-        t = time.perf_counter(); f(); best = min(best, time.perf_counter() - t)
+        t = time.perf_counter(); f(); _sync(); best = min(best, time.perf_counter() - t)
     return best
 
 def run(name, model, x, y, n, repeat_fast=3, repeat_ref=1, scale=1.0):
@@ -68,18 +71,21 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--reference-preset", action="store_true", help="also time the paper-size VGG (16x16x256), 2 draws, extrapolated to 20")
     ap.add_argument("--threads", type=int, default=1, help="torch threads (default 1: the dev machine is shared)")
+    ap.add_argument("--device", default="cpu", help="cpu or cuda (all three methods run there)")
     args = ap.parse_args()
     torch.set_num_threads(args.threads); torch.manual_seed(0)
-    print(f"torch {torch.__version__}, {platform.machine()}, {args.threads} thread(s); B = 25, N = 20, noise 0.2·range (batch), reduce max")
+    dev = torch.device(args.device)
+    name = torch.cuda.get_device_name(dev) if dev.type == "cuda" else platform.machine()
+    print(f"torch {torch.__version__}, {name}, {args.threads} thread(s); B = 25, N = 20, noise 0.2·range (batch), reduce max")
     task = SyntheticTokenTask(n=25, dim=32, grid=(8, 8), seed=0)
-    x = torch.stack([task[i]["embedding"] for i in range(25)]); y = task.labels.clone()
+    x = torch.stack([task[i]["embedding"] for i in range(25)]).to(dev); y = task.labels.clone().to(dev)
     rows = []
     for fam in ("vgg", "seresnet", "vit"):
-        m = make_iem(fam, in_channels=32, n_classes=4, grid=(8, 8), preset="tiny").eval()
+        m = make_iem(fam, in_channels=32, n_classes=4, grid=(8, 8), preset="tiny").eval().to(dev)
         rows.append(run(f"{fam} tiny 8x8x32", m, x, y, 20))
     if args.reference_preset:
-        m = make_iem("vgg", in_channels=256, n_classes=1000, grid=(16, 16), preset="reference").eval()
-        xr = torch.randn(25, 256, 16, 16); yr = torch.randint(1000, (25,))
+        m = make_iem("vgg", in_channels=256, n_classes=1000, grid=(16, 16), preset="reference").eval().to(dev)
+        xr = torch.randn(25, 256, 16, 16, device=dev); yr = torch.randint(1000, (25,), device=dev)
         rows.append(run("vgg reference 16x16x256 (2 draws x10)", m, xr, yr, 2, repeat_fast=1, scale=10.0))
     else:
         print("(paper-size preset skipped: pass --reference-preset to time it with 2 draws, extrapolated)")

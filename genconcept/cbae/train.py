@@ -215,6 +215,7 @@ def train_cbae(cbae: CBAE,  # the CB-AE to train (in place; returned in eval mod
                weights: LossWeights | Mapping | None = None,  # loss weights (default all 1)
                ignore_low_confidence_in_b: bool = True,  # step B ignores M's unsure labels too (the reference)
                swap_per: str = "sample",  # step B swaps one (k, v) per 'sample' (default) or per 'batch' (the reference)
+               unknown_dropout: float = 0.0,  # share of samples whose unknown dims are replaced by the batch mean before decoding (steps A and B): D must draw concepts from their slots
                seed: int = 0,  # seeds every random draw of the loop
                eval_every: int | None = 500,  # steps between accuracy checks (needs `judge`); None: never
                eval_n: int = 512,  # samples for the accuracy check
@@ -237,6 +238,7 @@ def train_cbae(cbae: CBAE,  # the CB-AE to train (in place; returned in eval mod
     if not isinstance(batch_size, (int, np.integer)) or batch_size < 2: raise ValueError(f"batch_size must be an int ≥ 2 (BatchNorm needs 2), got {batch_size!r}")
     if swap_per not in ("batch", "sample"): raise ValueError(f"swap_per must be 'batch' or 'sample', got {swap_per!r}")
     if lr_schedule not in ("constant", "linear"): raise ValueError(f"lr_schedule must be 'constant' or 'linear', got {lr_schedule!r}")
+    if not 0 <= unknown_dropout <= 1: raise ValueError(f"unknown_dropout must be in [0, 1], got {unknown_dropout!r}")
     w = weights if isinstance(weights, LossWeights) else LossWeights(**(weights or {}))
     acc, dev = accelerator_for(accelerator, device, mixed_precision)
     rank, n_proc = acc.process_index, acc.num_processes
@@ -251,7 +253,7 @@ def train_cbae(cbae: CBAE,  # the CB-AE to train (in place; returned in eval mod
     opt_a = torch.optim.Adam(cbae.parameters(), lr=lr, betas=tuple(betas))
     opt_b = torch.optim.Adam(cbae.parameters(), lr=lr, betas=tuple(betas))
     train_config = dict(batch_size=batch_size, lr=lr, lr_schedule=lr_schedule, betas=list(betas), tau=tau, weights=asdict(w), seed=seed,
-                        ignore_low_confidence_in_b=ignore_low_confidence_in_b, swap_per=swap_per, ddpm=ddpm, t_max_fraction=t_max_fraction,
+                        ignore_low_confidence_in_b=ignore_low_confidence_in_b, swap_per=swap_per, unknown_dropout=unknown_dropout, ddpm=ddpm, t_max_fraction=t_max_fraction,
                         num_inference_steps=num_inference_steps, labeler_input=labeler_input)
     if n_proc > 1: train_config["num_processes"] = n_proc  # batch_size is per process
     start, history = 0, []
@@ -285,8 +287,9 @@ def train_cbae(cbae: CBAE,  # the CB-AE to train (in place; returned in eval mod
                     for gr in o.param_groups: gr["lr"] = lr * max(0.0, 1.0 - f)
             b = src.batch(batch_size, dev)
             # ---- step A: reconstruct h and the image, read the pseudo-labels
+            drop = _drop_mask(len(b.h), unknown_dropout, g_cpu, dev) if unknown_dropout > 0 and cbae.n_unknown else None
             with acc.autocast():
-                c, h_hat, x_hat = passes(b.h, "a", lambda hh: src.render(hh, b.ctx))
+                c, h_hat, x_hat = passes(b.h, "a", lambda hh: src.render(hh, b.ctx), drop)
             l_lat = F.mse_loss(h_hat.float(), b.h); l_img = F.mse_loss(x_hat.float(), b.target.float())
             l_con = concept_ce(cbae.concept_logits(c), b.y)
             loss_a = w.latent * l_lat + w.image * l_img + w.concept * l_con
@@ -302,6 +305,8 @@ def train_cbae(cbae: CBAE,  # the CB-AE to train (in place; returned in eval mod
                 for kk in range(n_c): c_sw = torch.where((ks == kk)[:, None], swap_logits(c_sw, kk, vs), c_sw)
                 y_b[torch.arange(len(y_b), device=dev), ks] = vs
                 k, v = -1, -1
+            if unknown_dropout > 0 and cbae.n_unknown:
+                c_sw = _mean_unknown(c_sw, _drop_mask(len(c_sw), unknown_dropout, g_cpu, dev), 2 * n_c)
             with acc.autocast():
                 x_sw, c_cyc = passes(c_sw, "b", lambda hh: src.render(hh, b.ctx))
                 l_cyc = concept_ce(cbae.concept_logits(c_cyc), y_b)
@@ -330,13 +335,23 @@ def train_cbae(cbae: CBAE,  # the CB-AE to train (in place; returned in eval mod
     cbae.eval()
     return pd.DataFrame(history, columns=["step", "loss_a", "latent", "image", "concept", "loss_b", "cycle", "steer", "k", "v", "time_s", "acc"])
 
+def _drop_mask(n: int, p: float, g: torch.Generator, dev) -> torch.Tensor:
+    "(n,) bool: which samples get the batch-mean unknown dims (drawn on the loop's CPU generator)."
+    return (torch.rand(n, generator=g) < p).to(dev)
+
+def _mean_unknown(c: torch.Tensor, drop: torch.Tensor, n_slots: int) -> torch.Tensor:
+    "`c` with the unknown dims (columns from `n_slots`) of the `drop` rows replaced by the batch mean (no gradient through it)."
+    u = c[:, n_slots:]
+    return torch.cat([c[:, :n_slots], torch.where(drop[:, None], u.detach().mean(0, keepdim=True).expand_as(u), u)], 1)
+
 class _CBAEPasses(nn.Module):
     "Both passes of a training step as one module's forward (DistributedDataParallel syncs only what runs in `forward`)."
     def __init__(self, cbae: CBAE): super().__init__(); self.cbae = cbae
-    def forward(self, x: torch.Tensor, step: str, render: Callable):
+    def forward(self, x: torch.Tensor, step: str, render: Callable, drop: torch.Tensor | None = None):
         m = self.cbae
-        if step == "a":  # x = h: (c, ĥ, the image for the MSE)
-            c = m.encode(x); h_hat = m.decode(c); return c, h_hat, render(h_hat)[0]
+        if step == "a":  # x = h: (c, ĥ, the image for the MSE); `drop`: samples decoded with the batch-mean unknown dims
+            c = m.encode(x); h_hat = m.decode(c if drop is None else _mean_unknown(c, drop, 2 * m.n_concepts))
+            return c, h_hat, render(h_hat)[0]
         h_sw = m.decode(x)  # x = the swapped bottleneck: (the image for M, E(D(c')))
         return render(h_sw)[1], m.encode(h_sw)
 
@@ -372,6 +387,8 @@ class CBAERun:
 
 def train_world_cbae(minutes: float = 9.0,  # wall-time budget for training
                      lr: float = 1e-3,  # Adam lr (the reference's 2e-4 needs ~50k steps)
+                     lr_schedule: str = "linear",  # decay the lr to 0 over the budget (the reference: constant)
+                     unknown_dropout: float = 0.5,  # share of samples decoded with batch-mean unknown dims (the reference: 0)
                      n_unknown: int = 40,  # unknown bottleneck dims (reference: 40)
                      width: int = 512,  # E/D width (reference: 512)
                      batch_size: int = 32,
@@ -392,5 +409,5 @@ def train_world_cbae(minutes: float = 9.0,  # wall-time budget for training
     cbae = CBAE(latent_shape=gan.latent_shape, concepts=WORLD_CONCEPTS, n_unknown=n_unknown, width=width)
     t = time.perf_counter()
     hist = train_cbae(cbae, gan, M, steps=10**7, batch_size=batch_size, judge=J, eval_every=eval_every, lr=lr, seed=seed,
-                      checkpoint_dir=checkpoint_dir, time_limit_s=minutes * 60, device=dev, progress=progress, **train_kw)
+                      lr_schedule=lr_schedule, unknown_dropout=unknown_dropout, checkpoint_dir=checkpoint_dir, time_limit_s=minutes * 60, device=dev, progress=progress, **train_kw)
     return CBAERun(cbae, hist, gan, M, J, time.perf_counter() - t)
