@@ -414,14 +414,14 @@ def latent_steering_study(gen=None,  # GAN-protocol generator (default: the ship
                           cc_minutes: float = 5.0,  # CC training budget
                           cc_perturb: float = 0.0,  # CC trained also on relabelled perturbed latents (ε in spreads; 0: off)
                           lr: float = 1e-3,  # Adam lr of both (the reference's 2e-4 needs ~50k steps; short budgets need more)
-                          cbae_kw: Mapping | None = None,  # more `train_cbae` options (default: linear lr decay, unknown_dropout 0.5)
+                          cbae_kw: Mapping | None = None,  # more `train_cbae` options (default: `WORLD_CBAE_OPTIONS`)
                           methods: Sequence[str] | None = None,  # subset of the method names to compare (default: all)
                           seed: int = 0,
                           out_folder: str | os.PathLike | None = None,  # where to keep checkpoints (resumable) and the trained models
                           device: str | torch.device | None = None,
                           progress: bool | None = None) -> dict:
     "Train a CB-AE and a CC on a GAN, fit linear directions, and compare all steering methods; returns models and tables."
-    from genconcept.cbae.train import train_cbae
+    from genconcept.cbae.train import train_cbae, WORLD_CBAE_OPTIONS
     from genconcept.cbae.control import train_cc
     dev = get_device(device)
     if gen is None:
@@ -441,7 +441,7 @@ def latent_steering_study(gen=None,  # GAN-protocol generator (default: the ship
     t = time.perf_counter()
     hist_cb = train_cbae(cbae, gen, labeler, steps=10**7, judge=judge, seed=seed, eval_every=1000, time_limit_s=60 * cbae_minutes, lr=lr,
                          checkpoint_dir=ck("cbae"), device=dev, progress=progress,
-                         **dict(dict(lr_schedule="linear", unknown_dropout=0.5), **(cbae_kw or {})))
+                         **{**WORLD_CBAE_OPTIONS, **(cbae_kw or {})})
     times["cbae_train_s"] = time.perf_counter() - t
     cc = ConceptController(gen.latent_shape, cs)
     t = time.perf_counter()

@@ -24,8 +24,9 @@ from .model import (CBAE, swap_logits, is_ddpm, concept_logits_of, judge_calls, 
                                    _module_device, ddpm_t_max)
 
 # %% auto #0
-__all__ = ['IGNORE', 'pseudo_labels', 'concept_ce', 'Batch', 'GANSource', 'ddim_target', 'DDPMSource', 'make_ddpm_trainset',
-           'save_checkpoint', 'load_checkpoint', 'LossWeights', 'train_cbae', 'CBAERun', 'train_world_cbae']
+__all__ = ['IGNORE', 'WORLD_CBAE_OPTIONS', 'pseudo_labels', 'concept_ce', 'Batch', 'GANSource', 'ddim_target', 'DDPMSource',
+           'make_ddpm_trainset', 'save_checkpoint', 'load_checkpoint', 'LossWeights', 'train_cbae', 'CBAERun',
+           'train_world_cbae']
 
 # %% ../../nbs/12b_cbae_train.ipynb #5716346c
 IGNORE = -100  # label value that the concept loss skips
@@ -274,6 +275,7 @@ def train_cbae(cbae: CBAE,  # the CB-AE to train (in place; returned in eval mod
             src = GANSource(generator, labeler, cbae.concept_set, tau, g_dev)
         evaluate = _make_eval(cbae, src, judge, eval_n, seed, dev, ddpm) if judge is not None and eval_every and acc.is_main_process else None
         n_c = cbae.n_concepts
+        use_drop = unknown_dropout > 0 and cbae.n_unknown > 0
         cbae.train()
         t_call = time.perf_counter()
         t0 = t_call - (history[-1]["time_s"] if history else 0.0)
@@ -287,7 +289,7 @@ def train_cbae(cbae: CBAE,  # the CB-AE to train (in place; returned in eval mod
                     for gr in o.param_groups: gr["lr"] = lr * max(0.0, 1.0 - f)
             b = src.batch(batch_size, dev)
             # ---- step A: reconstruct h and the image, read the pseudo-labels
-            drop = _drop_mask(len(b.h), unknown_dropout, g_cpu, dev) if unknown_dropout > 0 and cbae.n_unknown else None
+            drop = _drop_mask(len(b.h), unknown_dropout, g_cpu, dev) if use_drop else None
             with acc.autocast():
                 c, h_hat, x_hat = passes(b.h, "a", lambda hh: src.render(hh, b.ctx), drop)
             l_lat = F.mse_loss(h_hat.float(), b.h); l_img = F.mse_loss(x_hat.float(), b.target.float())
@@ -305,7 +307,7 @@ def train_cbae(cbae: CBAE,  # the CB-AE to train (in place; returned in eval mod
                 for kk in range(n_c): c_sw = torch.where((ks == kk)[:, None], swap_logits(c_sw, kk, vs), c_sw)
                 y_b[torch.arange(len(y_b), device=dev), ks] = vs
                 k, v = -1, -1
-            if unknown_dropout > 0 and cbae.n_unknown:
+            if use_drop:
                 c_sw = _mean_unknown(c_sw, _drop_mask(len(c_sw), unknown_dropout, g_cpu, dev), 2 * n_c)
             with acc.autocast():
                 x_sw, c_cyc = passes(c_sw, "b", lambda hh: src.render(hh, b.ctx))
@@ -385,10 +387,11 @@ class CBAERun:
     judge: object
     wall_time_s: float
 
+WORLD_CBAE_OPTIONS = dict(lr_schedule="linear", unknown_dropout=0.5)
+"`train_cbae` options of the world recipe besides lr 1e-3, departing from the reference (constant lr, no unknown dropout)."
+
 def train_world_cbae(minutes: float = 9.0,  # wall-time budget for training
                      lr: float = 1e-3,  # Adam lr (the reference's 2e-4 needs ~50k steps)
-                     lr_schedule: str = "linear",  # decay the lr to 0 over the budget (the reference: constant)
-                     unknown_dropout: float = 0.5,  # share of samples decoded with batch-mean unknown dims (the reference: 0)
                      n_unknown: int = 40,  # unknown bottleneck dims (reference: 40)
                      width: int = 512,  # E/D width (reference: 512)
                      batch_size: int = 32,
@@ -397,7 +400,7 @@ def train_world_cbae(minutes: float = 9.0,  # wall-time budget for training
                      eval_every: int = 100,  # judge accuracy of E every this many steps
                      device: str | torch.device | None = None,
                      progress: bool | None = None,
-                     **train_kw,  # more `train_cbae` options
+                     **train_kw,  # more `train_cbae` options (override `WORLD_CBAE_OPTIONS`)
                     ) -> CBAERun:
     "Train a CB-AE on the shipped world GAN with the shipped pseudo-labeler for `minutes`; returns it with the judge."
     from genconcept.generators.latent import load_world_gan
@@ -409,5 +412,5 @@ def train_world_cbae(minutes: float = 9.0,  # wall-time budget for training
     cbae = CBAE(latent_shape=gan.latent_shape, concepts=WORLD_CONCEPTS, n_unknown=n_unknown, width=width)
     t = time.perf_counter()
     hist = train_cbae(cbae, gan, M, steps=10**7, batch_size=batch_size, judge=J, eval_every=eval_every, lr=lr, seed=seed,
-                      lr_schedule=lr_schedule, unknown_dropout=unknown_dropout, checkpoint_dir=checkpoint_dir, time_limit_s=minutes * 60, device=dev, progress=progress, **train_kw)
+                      checkpoint_dir=checkpoint_dir, time_limit_s=minutes * 60, device=dev, progress=progress, **{**WORLD_CBAE_OPTIONS, **train_kw})
     return CBAERun(cbae, hist, gan, M, J, time.perf_counter() - t)
