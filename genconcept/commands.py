@@ -51,7 +51,7 @@ def token_data(out: str,  # dataset folder to create (resumes an interrupted run
 def train_iem_cmd(data: str,  # token dataset folder (from `token-data`)
                   out: str,  # folder for the trained IEM
                   family: str = "vgg",  # vgg, vgg_deep, seresnet or vit
-                  preset: str = "tiny",  # tiny or reference
+                  preset: str = "tiny",  # tiny, reference, or (vgg) tiny_maxpool: a global-max head whose TIS point better
                   epochs: int = 10,  # epochs
                   batch_size: int = 128,  # batch size
                   lr: float = 1e-3,  # Adam learning rate

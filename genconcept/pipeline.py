@@ -129,7 +129,7 @@ def _need_shipped(*names):
     if missing: raise SkipStage(f"shipped world model(s) {', '.join(missing)} not found: run `genconcept train-world` (or install a release that ships them)")
 
 CORTEX_SIZES = {True: dict(n_per_class={"train": 150, "val": 40, "test": 40}, n_world=300, epochs=6, tis_n=10),
-                False: dict(n_per_class={"train": 600, "val": 150, "test": 100}, n_world=1000, epochs=12, tis_n=20)}
+                False: dict(n_per_class={"train": 600, "val": 150, "test": 100}, n_world=1000, epochs=15, tis_n=20)}
 
 @stage("cortex")
 def cortex_stage(ctx: DemoContext) -> str:
@@ -151,7 +151,7 @@ def cortex_stage(ctx: DemoContext) -> str:
     ctx.state["cortex"] = res
     r = ctx.report
     r.section("CORTEX: which tokens carry a concept",
-        f"An IEM ({res['config']['iem_family']}, {res['config']['epochs']} epochs) learned to tell the 4 shape×colour classes apart from "
+        f"An IEM ({res['config']['iem_family']} {res['config']['iem_preset']}, {res['config']['epochs']} epochs) learned to tell the 4 shape×colour classes apart from "
         f"token embeddings sampled from the shipped prior: test top-1 {s['iem_top1']:.3f} (labels are the prior's conditions, "
         "so the prior's own class errors cap this number).")
     fig, ax = plt.subplots(figsize=(6, 3.4)); plot_pointing(res["pointing"], ax=ax); r.figure(fig,

@@ -84,7 +84,7 @@ def _check_stages(stages, name="stages") -> list[tuple[int, int]]:
     return out
 
 class VGGIEM(IEM):
-    "VGG-like IEM: pooled stages of 3×3 conv+BN+ReLU, optional extra convs, an FC head with BN (reference nets 1 and 2)."
+    "VGG-like IEM: stages of 3×3 conv+BN+ReLU (2×2 max-pool after each), optional extra convs, an FC head with BN (reference nets 1 and 2)."
     @register_to_config
     def __init__(self, in_channels: int = 256,  # codebook dimension D
                  n_classes: int = 1000,  # number of labels
@@ -92,19 +92,23 @@ class VGGIEM(IEM):
                  stages: Sequence[tuple[int, int]] = ((512, 4), (512, 4)),  # (width, n_convs) per stage, each followed by a 2×2 max-pool
                  extra_convs: Sequence[int] = (),  # widths of conv layers after the last pool (deeper variant: (512, 512))
                  head: Sequence[int] = (4096, 4096),  # hidden FC widths, each FC+BN+ReLU
-                 dropout: float = 0.5):  # dropout after the first hidden FC
+                 dropout: float = 0.5,  # dropout after the first hidden FC
+                 downsample: bool = True,  # 2×2 max-pool after each stage (reference); False keeps the grid's resolution
+                 global_pool: str = "none"):  # "none": flatten the features into the head (reference); "max"/"avg": pool over positions first
         super().__init__()
         _pos_int(in_channels, "in_channels"); _pos_int(n_classes, "n_classes", 2)
-        H, W = _as_grid(grid); st = _check_stages(stages); f = 2 ** len(st)
+        if global_pool not in ("none", "max", "avg"): raise ValueError(f"global_pool must be 'none', 'max' or 'avg', got {global_pool!r}")
+        H, W = _as_grid(grid); st = _check_stages(stages); f = 2 ** len(st) if downsample else 1
         if H % f or W % f:
-            raise ValueError(f"grid {(H, W)} is not divisible by 2**len(stages)={f}: use fewer stages or another grid")
+            raise ValueError(f"grid {(H, W)} is not divisible by 2**len(stages)={f}: use fewer stages, downsample=False or another grid")
         layers, c = [], in_channels
         for w, n in st:
             for _ in range(n): layers += _conv_bn_relu(c, w); c = w
-            layers.append(nn.MaxPool2d(2))
+            if downsample: layers.append(nn.MaxPool2d(2))
         for w in extra_convs: layers += _conv_bn_relu(c, int(w)); c = int(w)
         self.features = nn.Sequential(*layers)
-        fc, d = [], c * (H // f) * (W // f)
+        self._pool = global_pool
+        fc, d = [], c * (H // f) * (W // f) if global_pool == "none" else c
         for j, h in enumerate(head):
             fc += [nn.Linear(d, int(h)), nn.BatchNorm1d(int(h)), nn.ReLU(inplace=True)]
             if j == 0 and dropout > 0: fc.append(nn.Dropout(dropout))
@@ -112,7 +116,11 @@ class VGGIEM(IEM):
         fc.append(nn.Linear(d, n_classes))
         self.classifier = nn.Sequential(*fc)
 
-    def _forward(self, x): return self.classifier(self.features(x).flatten(1))
+    def _forward(self, x):
+        h = self.features(x)
+        if self._pool == "max": h = h.amax((2, 3))
+        elif self._pool == "avg": h = h.mean((2, 3))
+        return self.classifier(h.flatten(1))
 
 # %% ../../nbs/06_iem.ipynb #a96080c5
 class _SE(nn.Module):
@@ -211,7 +219,8 @@ _ALIASES = {1: "vgg", 2: "vgg_deep", 3: "seresnet", 4: "vit", "net1": "vgg", "ne
             "vgg-deep": "vgg_deep", "se-resnet": "seresnet", "se_resnet": "seresnet"}
 IEM_PRESETS = {
     "vgg": {"reference": dict(stages=((512, 4), (512, 4)), extra_convs=(), head=(4096, 4096), dropout=0.5),
-            "tiny": dict(stages=((64, 2), (64, 2)), extra_convs=(), head=(128,), dropout=0.3)},
+            "tiny": dict(stages=((64, 2), (64, 2)), extra_convs=(), head=(128,), dropout=0.3),
+            "tiny_maxpool": dict(stages=((64, 4),), extra_convs=(), head=(), dropout=0.0, downsample=False, global_pool="max")},
     "vgg_deep": {"reference": dict(stages=((512, 4), (512, 4)), extra_convs=(512, 512), head=(4096, 2048), dropout=0.5),
                  "tiny": dict(stages=((64, 2), (64, 2)), extra_convs=(64, 64), head=(128, 64), dropout=0.3)},
     "seresnet": {"reference": dict(stages=((512, 3), (512, 3)), head=2048, dropout=0.4, reduction=16),
