@@ -200,6 +200,8 @@ def train_cbae_cmd(out: str = "cbae",  # folder for the trained CB-AE (replaced 
                    w_cycle: float = 1.0,  # loss weight of CE(E(D(c')), y')
                    w_steer: float = 1.0,  # loss weight of CE(M(G(D(c'))), y')
                    swap_per: str = "sample",  # step B swaps one concept per 'sample' or per 'batch' (the reference)
+                   lr_schedule: str = "constant",  # 'constant' (the reference) or 'linear': decay to 0 over --steps or --minutes (world recipe: linear)
+                   unknown_dropout: float = 0.0,  # share of samples decoded with the batch-mean unknown dims, so D reads concepts from their slots (world recipe: 0.5)
                    seed: int = 0,  # seed of the initialisation and of every draw
                    checkpoint_dir: str = None,  # checkpoint folder (default: OUT/checkpoint)
                    checkpoint_every: int = 200,  # steps between checkpoints
@@ -213,6 +215,8 @@ def train_cbae_cmd(out: str = "cbae",  # folder for the trained CB-AE (replaced 
     from genconcept.cbae.model import CBAE, concept_accuracy
     from genconcept.cbae.train import train_cbae, LossWeights
     budget, limit = _budget(steps, minutes); _check_common(batch_size, lr, eval_n, no_eval, tau)
+    if lr_schedule not in ("constant", "linear"): raise ValueError(f"--lr-schedule must be 'constant' or 'linear', got {lr_schedule!r}")
+    if not 0 <= unknown_dropout <= 1: raise ValueError(f"--unknown-dropout must be a share in [0, 1], got {unknown_dropout}")
     outp = Path(out); ckpt = Path(checkpoint_dir) if checkpoint_dir else outp / "checkpoint"
     _check_out(outp, "CBAE", ckpt)
     dev, gen, k, M, J, cs = _train_inputs(generator, kind, trust_pickle, labeler, judge, concepts, no_eval, device, num_inference_steps)
@@ -223,6 +227,7 @@ def train_cbae_cmd(out: str = "cbae",  # folder for the trained CB-AE (replaced 
     _resume_note(ckpt, not no_resume); t0 = time.time()
     try:
         hist = train_cbae(cbae, gen, M, steps=budget, batch_size=batch_size, lr=lr, tau=tau, weights=w, swap_per=swap_per, seed=seed,
+                          lr_schedule=lr_schedule, unknown_dropout=unknown_dropout,
                           eval_every=None, checkpoint_dir=ckpt, checkpoint_every=checkpoint_every, resume=not no_resume,
                           n_train_images=n_train_images, t_max_fraction=t_max_fraction, num_inference_steps=num_inference_steps,
                           time_limit_s=limit, device=dev, progress=None)
@@ -233,7 +238,8 @@ def train_cbae_cmd(out: str = "cbae",  # folder for the trained CB-AE (replaced 
                                f"loss B {last.loss_b:.4f} (mean of the last {min(20, len(hist))} steps)")
     if done < budget and steps is not None: print(f"stopped at step {done} of {budget} (time budget): run the same command again to continue")
     info = _info("train-cbae", generator, k, labeler, judge, cs, hist, t0, lr=lr, batch_size=batch_size, seed=seed, width=width,
-                 n_unknown=n_unknown, layers=layers, weights=vars(w), tau=tau, swap_per=swap_per)
+                 n_unknown=n_unknown, layers=layers, weights=vars(w), tau=tau, swap_per=swap_per,
+                 lr_schedule=lr_schedule, unknown_dropout=unknown_dropout)
     _save(cbae, outp, ckpt, hist, info)
     print(f"wrote {outp}")
     if J is not None:
