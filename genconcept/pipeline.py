@@ -140,6 +140,7 @@ def cortex_stage(ctx: DemoContext) -> str:
                                 epochs=sz["epochs"], tis_kwargs=dict(n_samples=sz["tis_n"]), seed=ctx.seed, device=ctx.device, progress=False)
     s, m = res["summary"], ctx.metrics
     m["cortex.iem_test_top1"] = s["iem_top1"]
+    if "iem_top1_judge_confirmed" in s: m["cortex.iem_top1_judge_confirmed"] = s["iem_top1_judge_confirmed"]
     for k in ("tis", "frequency", "random", "lift", "tis_evidence"):
         if f"pointing_{k}" in s: m[f"cortex.pointing_top5_{'freq' if k == 'frequency' else k}"] = s[f"pointing_{k}"]
     drops = {k: v for k, v in s.items() if k.startswith("image_drop_n10_")}
@@ -153,7 +154,8 @@ def cortex_stage(ctx: DemoContext) -> str:
     r.section("CORTEX: which tokens carry a concept",
         f"An IEM ({res['config']['iem_family']} {res['config']['iem_preset']}, {res['config']['epochs']} epochs) learned to tell the 4 shape×colour classes apart from "
         f"token embeddings sampled from the shipped prior: test top-1 {s['iem_top1']:.3f} (labels are the prior's conditions, "
-        "so the prior's own class errors cap this number).")
+        "so the prior's own class errors cap this number)" + (f"; {s['iem_top1_judge_confirmed']:.3f} on the {s['judge_confirmed_share']:.0%} of test samples "
+        "the independent judge confirms as their class." if "iem_top1_judge_confirmed" in s else "."))
     fig, ax = plt.subplots(figsize=(6, 3.4)); plot_pointing(res["pointing"], ax=ax); r.figure(fig,
         "Ground truth: share of each real image's top-5 positions that lie on the pixels of the concepts defining its class "
         "(TIS vs random positions, the reference's raw-frequency baseline and the class-normalised 'lift' baseline; 'tis_evidence' is the "

@@ -28,7 +28,7 @@ __all__ = ['RANK_COLUMNS', 'BARS', 'split_arrays', 'token_rankings', 'ranked_ids
            'darkest_token', 'masked_images', 'ClassJudge', 'concept_class_judge', 'as_judges', 'image_level_eval',
            'plot_image_level', 'plt_subplots', 'budget_mask', 'concept_level_eval', 'plot_concept_level', 'class_masks',
            'pointing_eval', 'plot_pointing', 'PlantedLogits', 'compute_tis', 'mean_token_embedding',
-           'run_cortex_evaluation', 'cortex_summary', 'run_cortex_experiment']
+           'run_cortex_evaluation', 'cortex_summary', 'judge_confirmed_accuracy', 'run_cortex_experiment']
 
 # %% ../../nbs/08_concept_tokens.ipynb #201fadf4
 def _ids_np(ids, name: str = "ids") -> np.ndarray:
@@ -856,6 +856,40 @@ def cortex_summary(res: dict, n_image: int = 10, k_concept: int | None = None) -
         if {"tis", "frequency"} <= set(m.columns): s["bar_concept_matched"] = bool((m["tis"] > m["frequency"]).all())
     return s
 
+# %% ../../nbs/08_concept_tokens.ipynb #2efcaad6
+@torch.no_grad()
+def judge_confirmed_accuracy(iem: nn.Module,  # trained IEM
+                             split,  # generated split with decoded images (TokenDataset(..., with_images=True) or a dict)
+                             view: ClassView,  # the classes the split was generated for
+                             judge,  # concept judge: `.concepts` (ConceptSet) and `.predict(images) -> (B, n_concepts)`
+                             codebook: torch.Tensor | None = None,  # default: the split's
+                             batch_size: int = 256,
+                             device=None) -> dict:  # default: the IEM's device
+    "IEM top-1 on all samples of `split` and on those whose decoded image `judge` confirms as their class."
+    a = split_arrays(split)
+    if "images" not in a: raise ValueError("the split needs its decoded images: open it with TokenDataset(folder, split, with_images=True)")
+    cs = getattr(judge, "concepts", None)
+    if cs is None or not callable(getattr(judge, "predict", None)): raise ValueError("judge must have .concepts and .predict(images) (a genconcept Labeler)")
+    missing = [c for c in view.by if c not in cs.names]
+    if missing: raise ValueError(f"the judge does not know the class concept(s) {missing}; it knows {cs.names}")
+    codebook = a.get("codebook") if codebook is None else codebook
+    if codebook is None: raise ValueError("pass codebook= (the split carries none)")
+    ids, y = _ids_np(a["ids"]), _labels_np(a["labels"], len(a["ids"]))
+    dev = torch.device(device) if device is not None else next(iem.parameters(), torch.zeros(())).device
+    cb = torch.as_tensor(codebook).float().to(dev); jdev = next(judge.parameters(), torch.zeros(())).device if isinstance(judge, nn.Module) else torch.device("cpu")
+    pred, calls = [], []
+    for i in range(0, len(ids), batch_size):
+        pred.append(iem(embed_ids(torch.as_tensor(ids[i:i + batch_size]), cb)).argmax(1).cpu())
+        img = torch.from_numpy(np.array(a["images"][i:i + batch_size], dtype=np.float32)) / 255  # a copy: memory maps are read-only
+        calls.append(torch.as_tensor(judge.predict(img.to(jdev))).cpu())
+    pred, calls = torch.cat(pred).numpy(), torch.cat(calls).numpy()
+    want = np.array([view.values(l) for l in range(view.n_classes)])[y]  # (N, len(by)) the class's concept values
+    ok = (calls[:, [cs.index(c) for c in view.by]] == want).all(1)
+    hit = pred == y
+    return dict(n=len(y), top1=float(hit.mean()), confirmed_share=float(ok.mean()), n_confirmed=int(ok.sum()),
+                top1_confirmed=float(hit[ok].mean()) if ok.any() else float("nan"),
+                top1_unconfirmed=float(hit[~ok].mean()) if (~ok).any() else float("nan"))
+
 # %% ../../nbs/08_concept_tokens.ipynb #8b138262
 def _world_judges(view: ClassView, device) -> dict:
     from genconcept.concepts.labelers import load_judge, load_pseudo_labeler
@@ -874,6 +908,7 @@ def run_cortex_experiment(by: Sequence[str] = ("shape", "colour"),  # concepts t
                           tis_kwargs: Mapping | None = None,  # `compute_tis` options (n_samples=20 by default)
                           gen=None,  # token generator (default: the shipped world VQ generator)
                           judges=None,  # judges (default: shipped judge + pseudo-labeler as class judges)
+                          confirm_judge=None,  # concept judge for the IEM's top-1 on judge-confirmed test samples (default: the shipped judge when `judges` is None)
                           source: str = "prior",  # "prior": IEM data sampled from `gen` (CORTEX); "world": encoded real images (no prior needed)
                           seed: int = 0,
                           device=None,  # default: CUDA when present
@@ -916,6 +951,10 @@ def run_cortex_experiment(by: Sequence[str] = ("shape", "colour"),  # concepts t
     timing["train_iem_s"] = time.time() - t
     iem = r.model.to(device).eval()
     acc = test_iem(iem, te, ks=(1,), device=device)
+    if confirm_judge is None and judges is None:
+        from genconcept.concepts.labelers import load_judge
+        confirm_judge = load_judge(device=device)
+    confirmed = judge_confirmed_accuracy(iem, te, view, confirm_judge, device=device) if confirm_judge is not None else None
     if judges is None: judges = _world_judges(view, device)
     res = run_cortex_evaluation(iem, tr, te, judges, world=wo, view=view, gen=gen, tis_kwargs=tis_kwargs,
                                 cache_dir=out / f"tis_{iem_family}_{iem_preset}_e{epochs}", seed=seed, progress=progress, **eval_kwargs)
@@ -924,5 +963,8 @@ def run_cortex_experiment(by: Sequence[str] = ("shape", "colour"),  # concepts t
                          epochs=epochs, batch_size=batch_size, lr=lr, seed=seed, device=str(device), out_dir=str(out),
                          timing={k: round(v, 1) for k, v in timing.items()}, seconds=round(time.time() - t0, 1))
     res["summary"]["iem_top1"] = float(acc["top1"].iloc[0])
+    if confirmed is not None:
+        res["iem_confirmed"] = confirmed
+        res["summary"].update(iem_top1_judge_confirmed=confirmed["top1_confirmed"], judge_confirmed_share=confirmed["confirmed_share"])
     atomic_write_bytes(out / "summary.json", json.dumps(dict(summary=res["summary"], config=res["config"]), indent=1, default=str).encode())
     return res
