@@ -17,7 +17,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
-from ..core import get_device, make_generator, atomic_write_bytes, cache_dir
+from ..core import ConceptSet, get_device, make_generator, atomic_write_bytes, cache_dir
 from ..world import ClassView
 from .data import embed_ids
 from .tis import token_importance
@@ -27,8 +27,9 @@ __all__ = ['RANK_COLUMNS', 'BARS', 'split_arrays', 'token_rankings', 'ranked_ids
            'id_table', 'ids_in', 'top_id_table', 'random_positions', 'random_id_table', 'mask_patches', 'mask_tokens',
            'darkest_token', 'masked_images', 'ClassJudge', 'concept_class_judge', 'as_judges', 'image_level_eval',
            'plot_image_level', 'plt_subplots', 'budget_mask', 'concept_level_eval', 'plot_concept_level', 'class_masks',
-           'pointing_eval', 'plot_pointing', 'PlantedLogits', 'compute_tis', 'mean_token_embedding',
-           'run_cortex_evaluation', 'cortex_summary', 'judge_confirmed_accuracy', 'run_cortex_experiment']
+           'pointing_eval', 'plot_pointing', 'pointing_by_concept', 'PlantedLogits', 'compute_tis',
+           'mean_token_embedding', 'run_cortex_evaluation', 'cortex_summary', 'judge_confirmed_accuracy',
+           'run_cortex_experiment']
 
 # %% ../../nbs/08_concept_tokens.ipynb #201fadf4
 def _ids_np(ids, name: str = "ids") -> np.ndarray:
@@ -67,7 +68,7 @@ def _n_classes(labels: np.ndarray, n_classes: int | None) -> int:
     return int(n_classes)
 
 def split_arrays(ds) -> dict:
-    "Arrays of a split: {'ids', 'labels'} and, where present, 'images', 'masks', 'scores', 'class_names', 'codebook'."
+    "Arrays of a split: {'ids', 'labels'} and, where present, 'images', 'masks', 'concepts', 'scores', 'class_names', 'codebook'."
     if isinstance(ds, Mapping):
         out = dict(ds)
         if "ids" not in out or "labels" not in out: raise ValueError("a split given as a dict needs at least 'ids' and 'labels'")
@@ -76,7 +77,7 @@ def split_arrays(ds) -> dict:
     if hasattr(ds, "ids") and hasattr(ds, "labels") and ds.ids is not None: out.update(ids=ds.ids, labels=ds.labels)
     else: raise ValueError(f"cannot read ids and labels from {type(ds).__name__}: pass a TokenDataset, TokenScores or a dict of arrays")
     if hasattr(ds, "scores"): out["scores"] = ds.scores
-    for k in ("images", "codebook", "class_names"):
+    for k in ("images", "codebook", "class_names", "concepts"):
         try: v = getattr(ds, k, None)
         except Exception: v = None
         if v is not None: out[k] = v
@@ -667,6 +668,29 @@ def plot_pointing(overall: pd.DataFrame,  # `pointing_eval(...)[0]`
     if title: ax.set_title(title, fontsize=9)
     return ax
 
+# %% ../../nbs/08_concept_tokens.ipynb #09a3e947
+def pointing_by_concept(per_sample: pd.DataFrame,  # `pointing_eval(..., per_sample=True)[2]`: columns sample, method, pointing
+                        concepts,  # (N, n_concepts) 0/1 ground-truth concepts of the same images
+                        concept_set: ConceptSet | None = None,  # names and value phrases (default: the world's)
+                       ) -> pd.DataFrame:
+    "Mean pointing per (concept, value, method) over the images with that concept value; one row each, with n_samples."
+    from genconcept.world import WORLD_CONCEPTS
+    cs = concept_set if concept_set is not None else WORLD_CONCEPTS
+    c = np.asarray(concepts.cpu() if isinstance(concepts, torch.Tensor) else concepts)
+    if c.ndim != 2 or c.shape[1] != len(cs): raise ValueError(f"concepts must be (N, {len(cs)}) for {cs.names}, got {c.shape}")
+    if not {"sample", "method", "pointing"} <= set(per_sample.columns):
+        raise ValueError("per_sample must be pointing_eval(..., per_sample=True)[2] (columns sample, method, pointing)")
+    if int(per_sample["sample"].max()) >= len(c): raise ValueError(f"per_sample holds sample {int(per_sample['sample'].max())} but concepts has {len(c)} rows")
+    rows = []
+    for k, con in enumerate(cs):
+        v = c[per_sample["sample"].to_numpy(), k]
+        for val in (0, 1):
+            d = per_sample[v == val]
+            for m, g in d.groupby("method", sort=False):
+                rows.append(dict(concept=con.name, value=val, value_name=con.phrases[val], method=m,
+                                 pointing=float(g.pointing.mean()), sem=_sem(g.pointing.to_numpy()), n_samples=len(g)))
+    return pd.DataFrame(rows)
+
 # %% ../../nbs/08_concept_tokens.ipynb #0e472587
 class PlantedLogits(nn.Module):
     "Analytic stand-in IEM: logit_c = Σ_positions Σ_{t in ids[c]} relu(<x_p, e_t> − ‖e_t‖²/2) for planted ids per class."
@@ -809,8 +833,9 @@ def run_cortex_evaluation(iem: nn.Module,  # trained IEM
         on = class_masks(wd["masks"], view, mask_threshold)
         full = dict(frequency=frequency_ranking(tr["ids"], tr["labels"], n_codes=K, top=None),
                     lift=lift_ranking(tr["ids"], tr["labels"], n_codes=K, top=None, min_count=1))
-        out["pointing"], out["pointing_by_class"] = pointing_eval(wd["ids"], w_s, wd["labels"], on, k=k_pointing, rankings=full,
-                                                                  class_names=names, seed=seed)
+        out["pointing"], out["pointing_by_class"], ps = pointing_eval(wd["ids"], w_s, wd["labels"], on, k=k_pointing, rankings=full,
+                                                                      class_names=names, seed=seed, per_sample=True)
+        if "concepts" in wd: out["pointing_by_concept"] = pointing_by_concept(ps, wd["concepts"], view.concepts)
         if evidence:  # the same pointing with the evidence scores: one extra row, "tis_evidence"
             base = mean_token_embedding(tr["ids"], codebook)  # usage-weighted mean embedding of the training tokens
             ek = {**tk, "baseline": base, "reduce": "sum"}
