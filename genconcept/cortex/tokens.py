@@ -764,7 +764,7 @@ def _tis_for(arrs: dict, model, codebook, tis_kwargs, progress, cache: Path | No
 
 def _subset(arrs: dict, idx: np.ndarray) -> dict:
     out = dict(arrs)
-    for k in ("ids", "labels", "images", "masks", "scores"):
+    for k in ("ids", "labels", "images", "masks", "concepts", "scores"):
         if out.get(k) is not None: out[k] = np.asarray(out[k])[idx] if not isinstance(out[k], torch.Tensor) else out[k][torch.as_tensor(idx)]
     return out
 
