@@ -13,8 +13,10 @@ from genconcept.core import make_generator
 from genconcept.world import UNSPECIFIED
 from genconcept.generators.vq import load_world_vq
 
-def timed(f):
-    t = time.perf_counter(); out = f(); return time.perf_counter() - t, out
+def timed(f, device="cpu"):
+    "Seconds `f()` takes (device work included: CUDA is synchronised around it) and its result."
+    sync = torch.cuda.synchronize if str(device).startswith("cuda") else (lambda: None)
+    sync(); t = time.perf_counter(); out = f(); sync(); return time.perf_counter() - t, out
 
 if __name__ == "__main__":
     ap = argparse.ArgumentParser()
@@ -26,14 +28,11 @@ if __name__ == "__main__":
     a = ap.parse_args()
     if a.threads: torch.set_num_threads(a.threads)
     gen = load_world_vq(device=a.device)
-    if a.device != "cpu":  # synchronise so that the timings include the device's work
-        _timed = timed
-        def timed(f): torch.cuda.synchronize(); r = _timed(f); torch.cuda.synchronize(); return r
     print(f"device: {a.device}; machine: {platform.processor() or platform.machine()}, {torch.get_num_threads()} torch threads, torch {torch.__version__}; {gen}")
     n_u = a.n_uncached or a.n
     cond = lambda n: torch.full((n, 8), UNSPECIFIED, device=a.device)
-    t_c, ids_c = timed(lambda: gen.sample_ids(cond(a.n), generator=make_generator(0, a.device), batch_size=a.batch, use_cache=True))
-    t_u, ids_u = timed(lambda: gen.sample_ids(cond(n_u), generator=make_generator(0, a.device), batch_size=a.batch, use_cache=False))
+    t_c, ids_c = timed(lambda: gen.sample_ids(cond(a.n), generator=make_generator(0, a.device), batch_size=a.batch, use_cache=True), a.device)
+    t_u, ids_u = timed(lambda: gen.sample_ids(cond(n_u), generator=make_generator(0, a.device), batch_size=a.batch, use_cache=False), a.device)
     t_u_full = t_u * a.n / n_u
     same = torch.equal(ids_c, ids_u) if n_u == a.n else "n/a (different batches draw different random numbers; the notebook checks equality)"
     print(f"{'mode':>10} {'samples':>8} {'seconds':>9} {'s per 2000':>11}")
@@ -45,6 +44,6 @@ if __name__ == "__main__":
     # two passes per step), as the CORTEX token datasets are drawn
     from genconcept.world import ClassView
     view = ClassView(("shape", "colour"))
-    t_g, _ = timed(lambda: gen.sample_ids(view.conditions(torch.arange(a.n) % 4).to(a.device), generator=make_generator(0, a.device), batch_size=a.batch))
+    t_g, _ = timed(lambda: gen.sample_ids(view.conditions(torch.arange(a.n) % 4).to(a.device), generator=make_generator(0, a.device), batch_size=a.batch), a.device)
     print(f"class-conditional with {gen.sampling or 'no guidance'}: {a.n} samples in {t_g:.2f} s ({t_g * 2000 / a.n:.2f} s per 2000) ->",
           "met" if t_g * 2000 / a.n < 60 else "MISSED")

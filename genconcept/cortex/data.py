@@ -370,6 +370,13 @@ def _judge_calls(judge, img8: np.ndarray, nc: int) -> np.ndarray:
     if p.shape != (len(img8), nc): raise ValueError(f"judge.predict must return ({len(img8)}, {nc}) concept calls, got {p.shape}")
     return (p > 0.5).astype(np.int8) if p.dtype.kind == "f" else p.astype(np.int8)
 
+def _class_confirmed(class_calls: np.ndarray,  # (N, len(view.by)) judge calls of the class concepts, in `view.by` order
+                     labels: np.ndarray,  # (N,) class labels
+                     view: ClassView) -> np.ndarray:
+    "(N,) bool: the judge sees every concept that defines the sample's class at the class's value."
+    want = np.array([view.values(int(l)) for l in range(view.n_classes)])[np.asarray(labels)]
+    return (np.asarray(class_calls) == want).all(1)
+
 def _generated_meta(wr: _SplitWriter, view: ClassView, labels: np.ndarray) -> pd.DataFrame:
     names = view.concepts.names
     cond = view.conditions(torch.from_numpy(labels)).numpy()
@@ -378,8 +385,7 @@ def _generated_meta(wr: _SplitWriter, view: ClassView, labels: np.ndarray) -> pd
     if "judge" in wr.arrays_spec:
         j = np.load(wr.dir / "judge.npy", mmap_mode="r")
         for k, nm in enumerate(names): meta[f"judge_{nm}"] = j[:, k]
-        want = np.array([view.values(int(l)) for l in range(view.n_classes)])[labels]
-        meta["judge_confirmed"] = (j[:, view.idx] == want).all(1)
+        meta["judge_confirmed"] = _class_confirmed(j[:, view.idx], labels, view)
     return meta
 
 # %% ../../nbs/05_token_data.ipynb #f4178f11

@@ -19,7 +19,7 @@ from tqdm.auto import tqdm
 
 from ..core import ConceptSet, get_device, make_generator, atomic_write_bytes, cache_dir
 from ..world import ClassView
-from .data import embed_ids
+from .data import embed_ids, _judge_calls, _class_confirmed
 from .tis import token_importance
 
 # %% auto #0
@@ -901,24 +901,22 @@ def judge_confirmed_accuracy(iem: nn.Module,  # trained IEM
     if codebook is None: raise ValueError("pass codebook= (the split carries none)")
     ids, y = _ids_np(a["ids"]), _labels_np(a["labels"], len(a["ids"]))
     dev = torch.device(device) if device is not None else next(iem.parameters(), torch.zeros(())).device
-    cb = torch.as_tensor(codebook).float().to(dev); jdev = next(judge.parameters(), torch.zeros(())).device if isinstance(judge, nn.Module) else torch.device("cpu")
+    cb = torch.as_tensor(codebook).float().to(dev)
     pred, calls = [], []
     for i in range(0, len(ids), batch_size):
         pred.append(iem(embed_ids(torch.as_tensor(ids[i:i + batch_size]), cb)).argmax(1).cpu())
-        img = torch.from_numpy(np.array(a["images"][i:i + batch_size], dtype=np.float32)) / 255  # a copy: memory maps are read-only
-        calls.append(torch.as_tensor(judge.predict(img.to(jdev))).cpu())
-    pred, calls = torch.cat(pred).numpy(), torch.cat(calls).numpy()
-    want = np.array([view.values(l) for l in range(view.n_classes)])[y]  # (N, len(by)) the class's concept values
-    ok = (calls[:, [cs.index(c) for c in view.by]] == want).all(1)
+        calls.append(_judge_calls(judge, np.array(a["images"][i:i + batch_size]), len(cs)))  # the token datasets' judge pass
+    pred, calls = torch.cat(pred).numpy(), np.concatenate(calls)
+    ok = _class_confirmed(calls[:, [cs.index(c) for c in view.by]], y, view)  # matched by name: any judge concept order
     hit = pred == y
     return dict(n=len(y), top1=float(hit.mean()), confirmed_share=float(ok.mean()), n_confirmed=int(ok.sum()),
                 top1_confirmed=float(hit[ok].mean()) if ok.any() else float("nan"),
                 top1_unconfirmed=float(hit[~ok].mean()) if (~ok).any() else float("nan"))
 
 # %% ../../nbs/08_concept_tokens.ipynb #8b138262
-def _world_judges(view: ClassView, device) -> dict:
+def _world_judges(view: ClassView, device, judge=None) -> dict:  # judge: the shipped judge if already loaded
     from genconcept.concepts.labelers import load_judge, load_pseudo_labeler
-    return {"judge_vit": concept_class_judge(load_judge(device=device), view, "judge_vit"),
+    return {"judge_vit": concept_class_judge(judge if judge is not None else load_judge(device=device), view, "judge_vit"),
             "pseudo_labeler_resnet": concept_class_judge(load_pseudo_labeler(device=device), view, "pseudo_labeler_resnet")}
 
 def run_cortex_experiment(by: Sequence[str] = ("shape", "colour"),  # concepts that define the classes
@@ -976,11 +974,12 @@ def run_cortex_experiment(by: Sequence[str] = ("shape", "colour"),  # concepts t
     timing["train_iem_s"] = time.time() - t
     iem = r.model.to(device).eval()
     acc = test_iem(iem, te, ks=(1,), device=device)
-    if confirm_judge is None and judges is None:
+    if judges is None:  # the shipped judge, loaded once, scores the masking and (by default) confirms the test labels
         from genconcept.concepts.labelers import load_judge
-        confirm_judge = load_judge(device=device)
+        shipped = load_judge(device=device)
+        judges = _world_judges(view, device, judge=shipped)
+        if confirm_judge is None: confirm_judge = shipped
     confirmed = judge_confirmed_accuracy(iem, te, view, confirm_judge, device=device) if confirm_judge is not None else None
-    if judges is None: judges = _world_judges(view, device)
     res = run_cortex_evaluation(iem, tr, te, judges, world=wo, view=view, gen=gen, tis_kwargs=tis_kwargs,
                                 cache_dir=out / f"tis_{iem_family}_{iem_preset}_e{epochs}", seed=seed, progress=progress, **eval_kwargs)
     res["iem_test"], res["iem_history"] = acc, r.history
