@@ -216,6 +216,7 @@ def score_dataset(model: nn.Module,  # a trained IEM
     state.wait_for_everyone()
     st = load_scores(out, mode="r+")
     todo = np.flatnonzero(~np.asarray(st.done))[state.process_index::state.num_processes]
+    state.wait_for_everyone()  # every process has its share before any marks rows done (else a fast one shrinks the others)
     device = get_device(device) if device is not None else state.device
     was_training = model.training; model.to(device)
     dl = DataLoader(Subset(dataset, todo.tolist()), batch_size=batch_size, shuffle=False, num_workers=num_workers)
