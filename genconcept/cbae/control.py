@@ -20,14 +20,16 @@ from diffusers import ModelMixin, ConfigMixin
 from tqdm.auto import tqdm
 
 from ..core import (ConceptSet, check_binary, get_device, make_generator, save_artifact, load_artifact, accelerator_for,
-                             rank_seed, sync_buffers, all_rng_states, restore_rng_states)
-from .model import (CBAE, _mlp, _latent_io, _as_concept_set, _module_device, is_ddpm, _resolve_edits)
+                             rank_seed, sync_buffers, all_rng_states, restore_rng_states, autocast)
+from .model import (CBAE, _mlp, _latent_io, _as_concept_set, _module_device, is_ddpm, _resolve_edits, judge_calls,
+                                   concept_logits_of, steerability_from_calls)
 from .train import (GANSource, DDPMSource, IGNORE, pseudo_labels, concept_ce, make_ddpm_trainset,
-                                   _optim_split, _optim_join, _Frozen, _make_eval)
+                                   _optim_split, _optim_join, _Frozen, _make_eval, _alphas)
 
 # %% auto #0
 __all__ = ['ConceptController', 'predictor_logits', 'predictor_concepts', 'latent_scale', 'save_cc_checkpoint',
-           'load_cc_checkpoint', 'train_cc', 'sign_step_latent', 'projected_latent', 'OptimSteering']
+           'load_cc_checkpoint', 'train_cc', 'sign_step_latent', 'projected_latent', 'OptimSteering',
+           'oracle_h_steering']
 
 # %% ../../nbs/13_control.ipynb #2f6351a7
 class ConceptController(ModelMixin, ConfigMixin):
@@ -388,3 +390,84 @@ class OptimSteering:
         if is_ddpm(gen):
             return gen.sample(n, generator=generator, h_callback=lambda hh, t: f(hh.float()).to(hh.dtype), **sample_kw)
         with torch.no_grad(): return gen.decode(f(h))
+
+# %% ../../nbs/13_control.ipynb #ba1e787c
+def oracle_h_steering(gen,  # DDPM-protocol generator (g1, g2, scheduler, sample)
+                      labeler: Callable,  # pseudo-labeler M: images in [0, 1] -> logits (B, n, 2), differentiable
+                      judge: Callable,  # independent judge: images -> logits (B, n, 2)
+                      concepts: Sequence[str] | None = None,  # concepts to steer (default: all of the labeler's)
+                      values: Sequence[int] = (0, 1),  # target values
+                      n: int = 32,  # samples (initial noises) per (concept, value)
+                      t_max_fraction: float = 0.4,  # edit h at the steps with t ≤ this·T (the reference CB-AE: 0.4)
+                      iters: int = 20,  # Adam steps on δ per sampler step
+                      lr: float = 0.5,  # Adam step size, in units of h's per-channel spread
+                      num_inference_steps: int = 25,  # DDIM steps
+                      seed: int = 0,  # noise seed (the same samples for every (concept, value))
+                      batch_size: int = 64,  # samples denoised at once
+                      progress: bool | None = None,  # progress bar over (concept, value)
+                     ) -> pd.DataFrame:
+    "Upper bound of h-space steering on a DDPM: per sample, optimise h itself at every step t ≤ t_max·T until `labeler` calls the predicted clean image v; judged by `judge`."
+    if not is_ddpm(gen): raise ValueError(f"oracle_h_steering needs a DDPM-protocol generator (g1, g2, scheduler, sample), got {type(gen).__name__}")
+    cs_all = getattr(labeler, "concepts", None)
+    if not isinstance(cs_all, ConceptSet): raise ValueError(f"the labeler {type(labeler).__name__} has no ConceptSet .concepts to steer by name")
+    names = list(concepts) if concepts is not None else cs_all.names
+    bad = [c for c in names if c not in cs_all]
+    if bad: raise ValueError(f"concept(s) {bad} are not the labeler's; it knows {', '.join(cs_all.names)}")
+    vals = [check_binary(v, "values") for v in values]
+    if not isinstance(n, (int, np.integer)) or n < 1: raise ValueError(f"n must be a positive int, got {n!r}")
+    if not isinstance(iters, (int, np.integer)) or iters < 0: raise ValueError(f"iters must be an int ≥ 0, got {iters!r}")
+    if not 0 <= t_max_fraction <= 1: raise ValueError(f"t_max_fraction must be in [0, 1], got {t_max_fraction}")
+    cs = cs_all
+    dev = _module_device(gen)
+    to_image = getattr(gen, "to_image", lambda x: ((x + 1) / 2).clamp(0, 1))
+    ac = _alphas(gen).to(dev); T = len(ac); t_max = t_max_fraction * T
+    shape = gen.sample(1, generator=make_generator(seed, dev), num_inference_steps=1).shape[1:]
+    x_T = torch.randn(n, *shape, generator=make_generator(seed, dev), device=dev)
+    params = [p for m in (gen, labeler) if isinstance(m, nn.Module) for p in m.parameters()]
+    was = [p.requires_grad for p in params]
+
+    def denoise(x, k=None, v=None):
+        "One DDIM run of the batch x; with (k, v), optimise δ at the late steps. Returns the images and the mean |δ| over the edited steps."
+        sched = gen.sampler(num_inference_steps) if hasattr(gen, "sampler") else None
+        if sched is None:
+            from diffusers import DDIMScheduler
+            sched = DDIMScheduler.from_config(gen.scheduler.config); sched.set_timesteps(num_inference_steps, device=dev)
+        sizes = []
+        for t in sched.timesteps:
+            if k is not None and t <= t_max:
+                with torch.no_grad(), autocast(dev): h, state = gen.g1(x, t)
+                h = h.float(); scale = h.std(dim=[d for d in range(h.ndim) if d != 1], keepdim=True).clamp_min(1e-6)
+                u = torch.zeros_like(h, requires_grad=True); opt = torch.optim.Adam([u], lr=lr)
+                target = torch.full((len(x),), v, device=dev, dtype=torch.long); a = ac[int(t)]
+                for _ in range(iters):
+                    with autocast(dev): eps = gen.g2(h + u * scale, state)
+                    x0 = (x - (1 - a).sqrt() * eps.float()) / a.sqrt()
+                    loss = F.cross_entropy(concept_logits_of(labeler, to_image(x0), cs)[:, k].float(), target)
+                    opt.zero_grad(); loss.backward(); opt.step()
+                with torch.no_grad(), autocast(dev): eps = gen.g2(h + u.detach() * scale, state)
+                sizes.append(float(u.detach().abs().mean()))
+            else:
+                with torch.no_grad(), autocast(dev):
+                    h, state = gen.g1(x, t); eps = gen.g2(h, state)
+            x = sched.step(eps.float(), t, x).prev_sample
+        return to_image(x).detach(), float(np.mean(sizes)) if sizes else 0.0
+
+    try:
+        for p in params: p.requires_grad_(False)
+        ref = torch.cat([denoise(x_T[s:s + batch_size])[0] for s in range(0, n, batch_size)])
+        o = judge_calls(judge, ref, cs)
+        rows = []
+        for name in tqdm([(c, v) for c in names for v in vals], disable=None if progress is None else not progress, desc="oracle"):
+            k, v = cs.index(name[0]), name[1]
+            outs = [denoise(x_T[s:s + batch_size], k, v) for s in range(0, n, batch_size)]
+            i = judge_calls(judge, torch.cat([img for img, _ in outs]), cs)
+            others = [j for j in range(len(cs)) if j != k]
+            rows.append(dict(concept=name[0], value=v, **steerability_from_calls(o, i, k, v),
+                             others_changed=float((i[:, others] != o[:, others]).float().mean()) if others else 0.0,
+                             edit_size=float(np.mean([sz for _, sz in outs]))))
+    finally:
+        for p, w in zip(params, was): p.requires_grad_(w)
+    df = pd.DataFrame(rows)
+    df.attrs.update(steerability=float(df.success.mean()), negative=float(df.negative.mean()), orthogonality=float(df.others_changed.mean()),
+                    n=n, t_max_fraction=t_max_fraction, iters=iters, lr=lr, num_inference_steps=num_inference_steps)
+    return df
