@@ -19,7 +19,7 @@ from .core import ConceptSet, get_device, seed_everything, atomic_folder, atomic
 
 # %% auto #0
 __all__ = ['GENERATOR_HELP', 'METHODS', 'load_latent_generator', 'load_labeler', 'load_trained', 'select_concepts',
-           'train_cbae_cmd', 'predictor_accuracy', 'train_cc_cmd', 'eval_intervention']
+           'train_cbae_cmd', 'predictor_accuracy', 'train_cc_cmd', 'eval_intervention', 'oracle_steering_cmd']
 
 # %% ../nbs/16b_latent_commands.ipynb #9db95fc3
 GENERATOR_HELP = ("a folder of a saved WorldGAN (config.json + diffusion_pytorch_model.safetensors, or a train_gan checkpoint), "
@@ -474,3 +474,43 @@ def _check_judge_eval(judge, cs: ConceptSet):
         missing = [c for c in cs.names if c not in jc]
         if missing: raise ValueError(f"The judge has no concept(s) {missing} (it knows {', '.join(jc.names)}): pass --judge with a judge of "
                                      "every concept of the CB-AE / CC")
+
+# %% ../nbs/16b_latent_commands.ipynb #4d1fe23c
+@command("oracle-steering")
+def oracle_steering_cmd(generator: str = None,  # WorldDDPM or diffusers DDPM folder (default: the shipped world DDPM)
+                        labeler: str = None,  # pseudo-labeler folder, the oracle's objective (default: the shipped one)
+                        judge: str = None,  # judge folder that calls the results (default: the shipped judge)
+                        concepts: Annotated[str, "concepts to steer (default: all of the labeler's)", {"nargs": "*"}] = None,
+                        n: int = 32,  # samples (initial noises) per concept and value
+                        t_max_fraction: float = 0.4,  # edit h at the steps with t ≤ this·T (the reference CB-AE: 0.4)
+                        iters: int = 20,  # Adam steps on the edit per sampler step
+                        lr: float = 0.5,  # Adam step size, in units of h's per-channel spread
+                        num_inference_steps: int = 25,  # DDIM steps
+                        seed: int = 0,  # noise seed
+                        batch_size: int = 64,  # samples denoised at once
+                        out: str = "oracle.csv",  # CSV file for the per-(concept, value) table
+                        device: str = None):  # cpu / cuda (default: best available)
+    "The ceiling of h-space steering on a DDPM: per sample and step, optimise h until the pseudo-labeler calls the wanted value; judged independently."
+    from genconcept.cbae.control import oracle_h_steering
+    if n < 1: raise ValueError(f"--n must be an int ≥ 1 (samples per concept and value), got {n}")
+    if iters < 0: raise ValueError(f"--iters must be ≥ 0, got {iters}")
+    if not lr > 0: raise ValueError(f"--lr must be > 0, got {lr}")
+    if not 0 <= t_max_fraction <= 1: raise ValueError(f"--t-max-fraction must be in [0, 1], got {t_max_fraction}")
+    if num_inference_steps < 1 or batch_size < 1: raise ValueError(f"--num-inference-steps and --batch-size must be ≥ 1, got {num_inference_steps}, {batch_size}")
+    outp = Path(out)
+    if outp.is_dir(): raise IsADirectoryError(f"--out {outp} is a folder: give a CSV file name such as {outp / 'oracle.csv'}")
+    dev = get_device(device)
+    gen, k = load_latent_generator(generator, "ddpm" if generator is None else "auto", False, dev, num_inference_steps)
+    if k != "ddpm": raise ValueError(f"oracle-steering needs a DDPM, but --generator {generator} holds a GAN ({type(gen).__name__}): a GAN has no sampler steps to run out of; use eval-intervention")
+    M, J = load_labeler(labeler, "pseudo_labeler", dev), load_labeler(judge, "judge", dev)
+    names = select_concepts(M.concepts, concepts).names
+    _check_judge_eval(J, M.concepts)
+    print(f"oracle on {type(gen).__name__}: {len(names)} concept(s) × 2 values × {n} samples, {iters} steps per sampler step at t ≤ {t_max_fraction}·T")
+    df = oracle_h_steering(gen, M, J, concepts=names, n=n, t_max_fraction=t_max_fraction, iters=iters, lr=lr,
+                           num_inference_steps=num_inference_steps, seed=seed, batch_size=batch_size, progress=None)
+    atomic_write_bytes(outp, df.to_csv(index=False).encode())
+    print(df.round(3).to_string(index=False))
+    print(f"oracle steerability {df.attrs['steerability']:.3f} (other concepts changed {df.attrs['orthogonality']:.3f}): "
+          f"no intervention acting at t ≤ {t_max_fraction}·T should be expected to beat it")
+    print(f"wrote {outp}")
+    return df
