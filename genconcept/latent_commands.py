@@ -475,7 +475,7 @@ def _check_judge_eval(judge, cs: ConceptSet):
         if missing: raise ValueError(f"The judge has no concept(s) {missing} (it knows {', '.join(jc.names)}): pass --judge with a judge of "
                                      "every concept of the CB-AE / CC")
 
-# %% ../nbs/16b_latent_commands.ipynb #4d1fe23c
+# %% ../nbs/16b_latent_commands.ipynb #247b1ed4
 @command("oracle-steering")
 def oracle_steering_cmd(generator: str = None,  # WorldDDPM or diffusers DDPM folder (default: the shipped world DDPM)
                         labeler: str = None,  # pseudo-labeler folder, the oracle's objective (default: the shipped one)
