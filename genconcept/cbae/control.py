@@ -407,17 +407,17 @@ def oracle_h_steering(gen,  # DDPM-protocol generator (g1, g2, scheduler, sample
                       progress: bool | None = None,  # progress bar over (concept, value)
                      ) -> pd.DataFrame:
     "Upper bound of h-space steering on a DDPM: per sample, optimise h itself at every step t ≤ t_max·T until `labeler` calls the predicted clean image v; judged by `judge`."
+    from genconcept.evaluate import orthogonality_from_calls  # evaluate imports this module: a local import
     if not is_ddpm(gen): raise ValueError(f"oracle_h_steering needs a DDPM-protocol generator (g1, g2, scheduler, sample), got {type(gen).__name__}")
-    cs_all = getattr(labeler, "concepts", None)
-    if not isinstance(cs_all, ConceptSet): raise ValueError(f"the labeler {type(labeler).__name__} has no ConceptSet .concepts to steer by name")
-    names = list(concepts) if concepts is not None else cs_all.names
-    bad = [c for c in names if c not in cs_all]
-    if bad: raise ValueError(f"concept(s) {bad} are not the labeler's; it knows {', '.join(cs_all.names)}")
+    cs = getattr(labeler, "concepts", None)
+    if not isinstance(cs, ConceptSet): raise ValueError(f"the labeler {type(labeler).__name__} has no ConceptSet .concepts to steer by name")
+    names = list(concepts) if concepts is not None else cs.names
+    bad = [c for c in names if c not in cs]
+    if bad: raise ValueError(f"concept(s) {bad} are not the labeler's; it knows {', '.join(cs.names)}")
     vals = [check_binary(v, "values") for v in values]
     if not isinstance(n, (int, np.integer)) or n < 1: raise ValueError(f"n must be a positive int, got {n!r}")
     if not isinstance(iters, (int, np.integer)) or iters < 0: raise ValueError(f"iters must be an int ≥ 0, got {iters!r}")
     if not 0 <= t_max_fraction <= 1: raise ValueError(f"t_max_fraction must be in [0, 1], got {t_max_fraction}")
-    cs = cs_all
     dev = _module_device(gen)
     to_image = getattr(gen, "to_image", lambda x: ((x + 1) / 2).clamp(0, 1))
     ac = _alphas(gen).to(dev); T = len(ac); t_max = t_max_fraction * T
@@ -461,9 +461,7 @@ def oracle_h_steering(gen,  # DDPM-protocol generator (g1, g2, scheduler, sample
             k, v = cs.index(name[0]), name[1]
             outs = [denoise(x_T[s:s + batch_size], k, v) for s in range(0, n, batch_size)]
             i = judge_calls(judge, torch.cat([img for img, _ in outs]), cs)
-            others = [j for j in range(len(cs)) if j != k]
-            rows.append(dict(concept=name[0], value=v, **steerability_from_calls(o, i, k, v),
-                             others_changed=float((i[:, others] != o[:, others]).float().mean()) if others else 0.0,
+            rows.append(dict(concept=name[0], value=v, **steerability_from_calls(o, i, k, v), others_changed=orthogonality_from_calls(o, i, k),
                              edit_size=float(np.mean([sz for _, sz in outs]))))
     finally:
         for p, w in zip(params, was): p.requires_grad_(w)
