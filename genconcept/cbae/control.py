@@ -24,7 +24,7 @@ from ..core import (ConceptSet, check_binary, get_device, make_generator, save_a
 from .model import (CBAE, _mlp, _latent_io, _as_concept_set, _module_device, is_ddpm, _resolve_edits, judge_calls,
                                    concept_logits_of, steerability_from_calls)
 from .train import (GANSource, DDPMSource, IGNORE, pseudo_labels, concept_ce, make_ddpm_trainset,
-                                   _optim_split, _optim_join, _Frozen, _make_eval, _alphas)
+                                   _optim_split, _optim_join, _Frozen, _make_eval, _alphas, ddim_target)
 
 # %% auto #0
 __all__ = ['ConceptController', 'predictor_logits', 'predictor_concepts', 'latent_scale', 'save_cc_checkpoint',
@@ -420,7 +420,7 @@ def oracle_h_steering(gen,  # DDPM-protocol generator (g1, g2, scheduler, sample
     if not 0 <= t_max_fraction <= 1: raise ValueError(f"t_max_fraction must be in [0, 1], got {t_max_fraction}")
     dev = _module_device(gen)
     to_image = getattr(gen, "to_image", lambda x: ((x + 1) / 2).clamp(0, 1))
-    ac = _alphas(gen).to(dev); T = len(ac); t_max = t_max_fraction * T
+    t_max = t_max_fraction * len(_alphas(gen))
     shape = gen.sample(1, generator=make_generator(seed, dev), num_inference_steps=1).shape[1:]
     x_T = torch.randn(n, *shape, generator=make_generator(seed, dev), device=dev)
     params = [p for m in (gen, labeler) if isinstance(m, nn.Module) for p in m.parameters()]
@@ -438,10 +438,10 @@ def oracle_h_steering(gen,  # DDPM-protocol generator (g1, g2, scheduler, sample
                 with torch.no_grad(), autocast(dev): h, state = gen.g1(x, t)
                 h = h.float(); scale = h.std(dim=[d for d in range(h.ndim) if d != 1], keepdim=True).clamp_min(1e-6)
                 u = torch.zeros_like(h, requires_grad=True); opt = torch.optim.Adam([u], lr=lr)
-                target = torch.full((len(x),), v, device=dev, dtype=torch.long); a = ac[int(t)]
+                target = torch.full((len(x),), v, device=dev, dtype=torch.long)
                 for _ in range(iters):
                     with autocast(dev): eps = gen.g2(h + u * scale, state)
-                    x0 = (x - (1 - a).sqrt() * eps.float()) / a.sqrt()
+                    x0 = ddim_target(gen, x, t, eps, num_inference_steps)[1]  # the step's predicted clean image
                     loss = F.cross_entropy(concept_logits_of(labeler, to_image(x0), cs)[:, k].float(), target)
                     opt.zero_grad(); loss.backward(); opt.step()
                 with torch.no_grad(), autocast(dev): eps = gen.g2(h + u.detach() * scale, state)
