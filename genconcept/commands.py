@@ -51,10 +51,11 @@ def token_data(out: str,  # dataset folder to create (resumes an interrupted run
 def train_iem_cmd(data: str,  # token dataset folder (from `token-data`)
                   out: str,  # folder for the trained IEM
                   family: str = "vgg",  # vgg, vgg_deep, seresnet or vit
-                  preset: str = "tiny",  # tiny, reference, or (vgg) tiny_maxpool: a global-max head whose TIS point better
+                  preset: str = "tiny",  # tiny, reference, or (vgg) tiny_maxpool / tiny_local: global-max heads whose TIS point better
                   epochs: int = 10,  # epochs
                   batch_size: int = 128,  # batch size
                   lr: float = 1e-3,  # Adam learning rate
+                  input_noise: float = 0.0,  # train with Gaussian noise on the embeddings (σ as a fraction of each sample's range)
                   seed: int = 0):  # seed
     "Train an Interpretable Explanation Model on a token dataset; prints test top-k accuracy."
     from genconcept.cortex.data import TokenDataset
@@ -64,7 +65,8 @@ def train_iem_cmd(data: str,  # token dataset folder (from `token-data`)
     D = train.codebook.shape[1]; grid = tuple(info["grid_shape"]); C = len(info["classes"]["names"])
     seed_everything(seed)
     model = make_iem(family, D, C, grid=grid, preset=preset)
-    res = train_iem(model, train, val, epochs=epochs, batch_size=batch_size, lr=lr, seed=seed, checkpoint_dir=Path(out) / "checkpoints", progress=False)
+    res = train_iem(model, train, val, epochs=epochs, batch_size=batch_size, lr=lr, seed=seed, input_noise=input_noise,
+                    checkpoint_dir=Path(out) / "checkpoints", progress=False)
     save_iem(res.model, out)
     acc = evaluate_iem(res.model, test, progress=False)
     print(acc.to_string(index=False)); print(f"wrote {out}")

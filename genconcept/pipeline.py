@@ -148,7 +148,7 @@ def cortex_stage(ctx: DemoContext) -> str:
     m["cortex.image_prob_drop_random_n10"] = float(np.mean([v for k, v in drops.items() if k.endswith("_random")]))
     from genconcept.cortex.iem import load_iem
     cfg = res["config"]
-    res["iem"] = load_iem(Path(cfg["out_dir"]) / f"iem_{cfg['iem_family']}_{cfg['iem_preset']}_e{cfg['epochs']}" / "best", ctx.device)
+    res["iem"] = load_iem(cfg["iem_dir"], ctx.device)
     ctx.state["cortex"] = res
     r = ctx.report
     r.section("CORTEX: which tokens carry a concept",

@@ -220,7 +220,8 @@ _ALIASES = {1: "vgg", 2: "vgg_deep", 3: "seresnet", 4: "vit", "net1": "vgg", "ne
 IEM_PRESETS = {
     "vgg": {"reference": dict(stages=((512, 4), (512, 4)), extra_convs=(), head=(4096, 4096), dropout=0.5),
             "tiny": dict(stages=((64, 2), (64, 2)), extra_convs=(), head=(128,), dropout=0.3),
-            "tiny_maxpool": dict(stages=((64, 4),), extra_convs=(), head=(), dropout=0.0, downsample=False, global_pool="max")},
+            "tiny_maxpool": dict(stages=((64, 4),), extra_convs=(), head=(), dropout=0.0, downsample=False, global_pool="max"),
+            "tiny_local": dict(stages=((256, 1),), extra_convs=(), head=(), dropout=0.0, downsample=False, global_pool="max")},
     "vgg_deep": {"reference": dict(stages=((512, 4), (512, 4)), extra_convs=(512, 512), head=(4096, 2048), dropout=0.5),
                  "tiny": dict(stages=((64, 2), (64, 2)), extra_convs=(64, 64), head=(128, 64), dropout=0.3)},
     "seresnet": {"reference": dict(stages=((512, 3), (512, 3)), head=2048, dropout=0.4, reduction=16),
@@ -406,11 +407,14 @@ def train_iem(model: nn.Module,  # an IEM (or any module (B, D, H, W) -> (B, C) 
               scheduler_fn: Callable | None = None,  # optimiser -> per-epoch scheduler (default StepLR(step_size, gamma))
               restore_best: bool = True,  # load the best epoch's weights into the model at the end
               stop_after: int | None = None,  # stop after this many epochs of this call (simulates an interruption)
+              input_noise: float = 0.0,  # Gaussian noise added to training embeddings, σ as a fraction of each sample's range (0: off)
               progress: bool | None = None,  # progress bar (None: only when interactive)
              ) -> TrainResult:
     "Train `model` with cross-entropy, keeping the epoch with the best validation loss; resumable."
     from accelerate import Accelerator
     epochs, batch_size = _pos_int(epochs, "epochs"), _pos_int(batch_size, "batch_size")
+    if isinstance(input_noise, bool) or not isinstance(input_noise, (int, float)) or not math.isfinite(input_noise) or input_noise < 0:
+        raise ValueError(f"input_noise must be a finite number >= 0 (σ as a fraction of each sample's range; 0 turns it off), got {input_noise!r}")
     _check_dataset(train_ds, model, "train_ds"); _check_dataset(val_ds, model, "val_ds")
     if accelerator is None:
         cpu = (not torch.cuda.is_available()) if cpu is None else bool(cpu)
@@ -446,6 +450,7 @@ def train_iem(model: nn.Module,  # an IEM (or any module (B, D, H, W) -> (B, C) 
         tot, cnt, skipped = torch.zeros((), device=acc.device), 0, 0
         for batch in train_dl:
             x, y = batch["embedding"].float(), batch["label"].long()
+            if input_noise: x = x + torch.randn_like(x) * (input_noise * (x.amax((1, 2, 3), keepdim=True) - x.amin((1, 2, 3), keepdim=True)))
             bufs = [b.detach().clone() for b in pmodel.buffers()]
             loss = F.cross_entropy(pmodel(x).float(), y)
             ok = torch.isfinite(loss.detach()).float()

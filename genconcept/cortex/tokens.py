@@ -924,7 +924,8 @@ def run_cortex_experiment(by: Sequence[str] = ("shape", "colour"),  # concepts t
                           n_per_class: Mapping[str, int] = {"train": 1000, "val": 100, "test": 50},  # generated images per class and split
                           n_world: int = 1000,  # real world images encoded for pointing
                           iem_family: str = "vgg",  # IEM family (see `make_iem`)
-                          iem_preset: str = "tiny_maxpool",  # IEM preset: "tiny_maxpool" (global-max head; its TIS point better) or "tiny" (the reference layout)
+                          iem_preset: str = "tiny_local",  # IEM preset: "tiny_local" / "tiny_maxpool" (global-max heads; their TIS point better) or "tiny" (the reference layout)
+                          input_noise: float = 0.0,  # train the IEM with noise on the embeddings (`train_iem`): TIS point better, shape is read less well
                           epochs: int = 15,  # IEM epochs
                           batch_size: int = 128,  # IEM batch size
                           lr: float = 1e-3,  # IEM learning rate
@@ -968,9 +969,10 @@ def run_cortex_experiment(by: Sequence[str] = ("shape", "colour"),  # concepts t
     wo = TokenDataset(data, f"world{n_world}", with_masks=True)
     D, C = tr.codebook.shape[1], view.n_classes
     iem = make_iem(iem_family, D, C, grid=tr.grid_shape, preset=iem_preset)
+    tag = f"{iem_family}_{iem_preset}_e{epochs}" + (f"_noise{input_noise:g}" if input_noise else "")
     t = time.time()
     r = train_iem(iem, tr, va, epochs=epochs, batch_size=batch_size, lr=lr, step_size=max(1, epochs // 2 + 1),
-                  checkpoint_dir=out / f"iem_{iem_family}_{iem_preset}_e{epochs}", seed=seed, progress=progress)
+                  input_noise=input_noise, checkpoint_dir=out / f"iem_{tag}", seed=seed, progress=progress)
     timing["train_iem_s"] = time.time() - t
     iem = r.model.to(device).eval()
     acc = test_iem(iem, te, ks=(1,), device=device)
@@ -981,10 +983,10 @@ def run_cortex_experiment(by: Sequence[str] = ("shape", "colour"),  # concepts t
         if confirm_judge is None: confirm_judge = shipped
     confirmed = judge_confirmed_accuracy(iem, te, view, confirm_judge, device=device) if confirm_judge is not None else None
     res = run_cortex_evaluation(iem, tr, te, judges, world=wo, view=view, gen=gen, tis_kwargs=tis_kwargs,
-                                cache_dir=out / f"tis_{iem_family}_{iem_preset}_e{epochs}", seed=seed, progress=progress, **eval_kwargs)
+                                cache_dir=out / f"tis_{tag}", seed=seed, progress=progress, **eval_kwargs)
     res["iem_test"], res["iem_history"] = acc, r.history
     res["config"] = dict(by=list(view.by), source=source, n_per_class=dict(n_per_class), n_world=n_world, iem_family=iem_family, iem_preset=iem_preset,
-                         epochs=epochs, batch_size=batch_size, lr=lr, seed=seed, device=str(device), out_dir=str(out),
+                         input_noise=input_noise, iem_dir=str(out / f"iem_{tag}" / "best"), epochs=epochs, batch_size=batch_size, lr=lr, seed=seed, device=str(device), out_dir=str(out),
                          timing={k: round(v, 1) for k, v in timing.items()}, seconds=round(time.time() - t0, 1))
     res["summary"]["iem_top1"] = float(acc["top1"].iloc[0])
     if confirmed is not None:
