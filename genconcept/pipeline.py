@@ -146,9 +146,6 @@ def cortex_stage(ctx: DemoContext) -> str:
     drops = {k: v for k, v in s.items() if k.startswith("image_drop_n10_")}
     m["cortex.image_prob_drop_tis_n10"] = float(np.mean([v for k, v in drops.items() if k.endswith("_tis")]))
     m["cortex.image_prob_drop_random_n10"] = float(np.mean([v for k, v in drops.items() if k.endswith("_random")]))
-    from genconcept.cortex.iem import load_iem
-    cfg = res["config"]
-    res["iem"] = load_iem(cfg["iem_dir"], ctx.device)
     ctx.state["cortex"] = res
     r = ctx.report
     r.section("CORTEX: which tokens carry a concept",
@@ -175,7 +172,6 @@ def codebook_stage(ctx: DemoContext) -> str:
     if "cortex" not in ctx.state: raise SkipStage("needs the cortex stage's IEM and token data")
     from genconcept.cortex.codebook import run_codebook_experiment
     from genconcept.cortex.data import TokenDataset
-    from genconcept.cortex.iem import load_iem
     from genconcept.generators.vq import load_world_vq
     from genconcept.world import ClassView
     res_c = ctx.state["cortex"]; folder = Path(res_c["config"]["out_dir"]) / "data"

@@ -335,6 +335,10 @@ def _check_dataset(ds, model, name) -> None:
     if want is not None and e.shape[0] != want:
         raise ValueError(f"{name} embeddings have D={e.shape[0]} channels but the model expects in_channels={want}")
 
+def _check_input_noise(input_noise) -> None:
+    if isinstance(input_noise, bool) or not isinstance(input_noise, (int, float)) or not math.isfinite(input_noise) or input_noise < 0:
+        raise ValueError(f"input_noise must be a finite number >= 0 (σ as a fraction of each sample's range; 0 turns it off), got {input_noise!r}")
+
 def _default_precision(cpu: bool) -> str:
     if cpu or not torch.cuda.is_available(): return "no"
     return "bf16" if torch.cuda.is_bf16_supported() else "fp16"
@@ -413,8 +417,7 @@ def train_iem(model: nn.Module,  # an IEM (or any module (B, D, H, W) -> (B, C) 
     "Train `model` with cross-entropy, keeping the epoch with the best validation loss; resumable."
     from accelerate import Accelerator
     epochs, batch_size = _pos_int(epochs, "epochs"), _pos_int(batch_size, "batch_size")
-    if isinstance(input_noise, bool) or not isinstance(input_noise, (int, float)) or not math.isfinite(input_noise) or input_noise < 0:
-        raise ValueError(f"input_noise must be a finite number >= 0 (σ as a fraction of each sample's range; 0 turns it off), got {input_noise!r}")
+    _check_input_noise(input_noise)
     _check_dataset(train_ds, model, "train_ds"); _check_dataset(val_ds, model, "val_ds")
     if accelerator is None:
         cpu = (not torch.cuda.is_available()) if cpu is None else bool(cpu)

@@ -938,9 +938,9 @@ def run_cortex_experiment(by: Sequence[str] = ("shape", "colour"),  # concepts t
                           device=None,  # default: CUDA when present
                           progress: bool | None = None,
                           **eval_kwargs) -> dict:  # more `run_cortex_evaluation` options
-    "The CORTEX world experiment end to end; returns `run_cortex_evaluation`'s tables plus `iem_test` and `config`."
+    "The CORTEX world experiment end to end; returns `run_cortex_evaluation`'s tables plus the trained `iem`, `iem_test` and `config`."
     from genconcept.cortex.data import generate_token_dataset, encode_world_dataset, TokenDataset
-    from genconcept.cortex.iem import make_iem, train_iem, test_iem
+    from genconcept.cortex.iem import make_iem, train_iem, test_iem, _check_input_noise
     from genconcept.world import ConceptShapes
     t0 = time.time()
     device = get_device(device)
@@ -949,6 +949,8 @@ def run_cortex_experiment(by: Sequence[str] = ("shape", "colour"),  # concepts t
     if gen is None:
         from genconcept.generators.vq import load_world_vq
         gen = load_world_vq(device=device)
+    _check_input_noise(input_noise)  # bad IEM settings fail here, before minutes of data generation
+    iem = make_iem(iem_family, gen.codebook.shape[1], view.n_classes, grid=gen.grid_shape, preset=iem_preset)
     out = Path(out_dir) if out_dir is not None else cache_dir("cortex_experiment", f"{'_'.join(view.by)}_{source}_s{seed}_{_gen_key(gen)}")
     data = out / "data"
     timing = {}
@@ -967,8 +969,6 @@ def run_cortex_experiment(by: Sequence[str] = ("shape", "colour"),  # concepts t
     timing["encode_world_s"] = time.time() - t
     tr, va, te = (TokenDataset(data, s, with_images=(s == "test")) for s in ("train", "val", "test"))
     wo = TokenDataset(data, f"world{n_world}", with_masks=True)
-    D, C = tr.codebook.shape[1], view.n_classes
-    iem = make_iem(iem_family, D, C, grid=tr.grid_shape, preset=iem_preset)
     tag = f"{iem_family}_{iem_preset}_e{epochs}" + (f"_noise{input_noise:g}" if input_noise else "")
     t = time.time()
     r = train_iem(iem, tr, va, epochs=epochs, batch_size=batch_size, lr=lr, step_size=max(1, epochs // 2 + 1),
@@ -984,7 +984,7 @@ def run_cortex_experiment(by: Sequence[str] = ("shape", "colour"),  # concepts t
     confirmed = judge_confirmed_accuracy(iem, te, view, confirm_judge, device=device) if confirm_judge is not None else None
     res = run_cortex_evaluation(iem, tr, te, judges, world=wo, view=view, gen=gen, tis_kwargs=tis_kwargs,
                                 cache_dir=out / f"tis_{tag}", seed=seed, progress=progress, **eval_kwargs)
-    res["iem_test"], res["iem_history"] = acc, r.history
+    res["iem"], res["iem_test"], res["iem_history"] = iem, acc, r.history
     res["config"] = dict(by=list(view.by), source=source, n_per_class=dict(n_per_class), n_world=n_world, iem_family=iem_family, iem_preset=iem_preset,
                          input_noise=input_noise, iem_dir=str(out / f"iem_{tag}" / "best"), epochs=epochs, batch_size=batch_size, lr=lr, seed=seed, device=str(device), out_dir=str(out),
                          timing={k: round(v, 1) for k, v in timing.items()}, seconds=round(time.time() - t0, 1))
