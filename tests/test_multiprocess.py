@@ -46,6 +46,11 @@ import torch
 
 ROOT = Path(__file__).resolve().parents[1]
 
+def _cpu_env():
+    "The launched processes' environment: CPU only (these are tests of gloo/CPU semantics; a visible GPU would change devices and float results), with this checkout first on the path."
+    return dict(os.environ, OMP_NUM_THREADS="1", CUDA_VISIBLE_DEVICES="",
+                PYTHONPATH=os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p))
+
 SCRIPT = textwrap.dedent("""
     import json, sys
     from pathlib import Path
@@ -114,7 +119,7 @@ def _max_diff(a, b, skip_key_bias=False):
 def launched(tmp_path_factory):
     out = tmp_path_factory.mktemp("mp")
     (out / "script.py").write_text(SCRIPT)
-    env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH=str(ROOT))
+    env = _cpu_env()
     r = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2", str(out / "script.py"), str(out)],
                        cwd=ROOT, env=env, capture_output=True, text=True, timeout=400)
     assert r.returncode == 0, (r.stdout[-3000:], r.stderr[-3000:])
@@ -134,7 +139,7 @@ def test_tis_two_processes_equal_one(launched, tmp_path):
     from genconcept.cortex.tis import score_dataset, load_scores
     torch.manual_seed(11)
     iem = make_iem("vgg", 32, 4).eval()
-    ref = score_dataset(iem, SyntheticTokenTask(n=40, seed=5), tmp_path / "tis", batch_size=8, n_samples=4, seed=9, progress=False)
+    ref = score_dataset(iem, SyntheticTokenTask(n=40, seed=5), tmp_path / "tis", batch_size=8, n_samples=4, seed=9, device="cpu", progress=False)
     got = load_scores(launched / "tis")
     assert got.complete and ref.complete
     np.testing.assert_array_equal(np.asarray(got.labels), np.asarray(ref.labels))
@@ -196,7 +201,7 @@ CBAE_SCRIPT = textwrap.dedent("""
 def launched_cbae(tmp_path_factory):
     out = tmp_path_factory.mktemp("mp_cbae")
     (out / "script.py").write_text(CBAE_SCRIPT)
-    env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH=str(ROOT))
+    env = _cpu_env()
     r = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2", str(out / "script.py"), str(out)],
                        cwd=ROOT, env=env, capture_output=True, text=True, timeout=400)
     assert r.returncode == 0, (r.stdout[-3000:], r.stderr[-3000:])
@@ -269,7 +274,7 @@ def test_labeler_two_processes_equal_one_with_global_batch(tmp_path):
     from safetensors.torch import load_file
     from genconcept.concepts.labelers import ViTConceptClassifier, train_concept_classifier
     (tmp_path / "script.py").write_text(LABELER_SCRIPT)
-    env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH=str(ROOT))
+    env = _cpu_env()
     r = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2", str(tmp_path / "script.py"), str(tmp_path)],
                        cwd=ROOT, env=env, capture_output=True, text=True, timeout=400)
     assert r.returncode == 0, (r.stdout[-3000:], r.stderr[-3000:])
@@ -332,7 +337,7 @@ EVAL_SCRIPT = textwrap.dedent("""
 
 def test_evaluation_two_processes_equal_one(tmp_path):
     (tmp_path / "script.py").write_text(EVAL_SCRIPT)
-    env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH=str(ROOT))
+    env = _cpu_env()
     for cmd in ([sys.executable], [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2"]):
         r = subprocess.run(cmd + [str(tmp_path / "script.py"), str(tmp_path)] + (["launch"] if len(cmd) > 1 else []),
                            cwd=ROOT, env=env, capture_output=True, text=True, timeout=400)
@@ -400,7 +405,7 @@ def test_vq_two_processes(tmp_path):
     from genconcept.world import WorldSpec
     from genconcept.generators.vq import train_tokenizer, train_prior, _world_batch, VQTokenizer, TokenPrior
     (tmp_path / "script.py").write_text(VQ_SCRIPT)
-    env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH=str(ROOT))
+    env = _cpu_env()
     r = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2", str(tmp_path / "script.py"), str(tmp_path)],
                        cwd=ROOT, env=env, capture_output=True, text=True, timeout=400)
     assert r.returncode == 0, (r.stdout[-3000:], r.stderr[-3000:])

@@ -50,7 +50,7 @@ TIS = textwrap.dedent("""
 
     torch.manual_seed(11)
     iem = make_iem("vgg", 32, 4, stages=((8, 1), (8, 1)), head=(16,)).eval()
-    score_dataset(iem, Slow(n=48, seed=5), sys.argv[1], batch_size=4, n_samples=3, seed=9, progress=False)
+    score_dataset(iem, Slow(n=48, seed=5), sys.argv[1], batch_size=4, n_samples=3, seed=9, device="cpu", progress=False)
 """)
 
 def _start(script, out, delay):
@@ -151,7 +151,7 @@ def _score(out, batch_size=4):
     with _one_thread():
         torch.manual_seed(11)
         iem = make_iem("vgg", 32, 4, stages=((8, 1), (8, 1)), head=(16,)).eval()
-        return score_dataset(iem, SyntheticTokenTask(n=48, seed=5), out, batch_size=batch_size, n_samples=3, seed=9, progress=False)
+        return score_dataset(iem, SyntheticTokenTask(n=48, seed=5), out, batch_size=batch_size, n_samples=3, seed=9, device="cpu", progress=False)
 
 def _done(out):
     return int(np.load(out / "done.npy", mmap_mode="r").sum())

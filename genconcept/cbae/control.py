@@ -365,15 +365,17 @@ class OptimSteering:
     def reference(self, h: torch.Tensor) -> torch.Tensor:
         "The latent of the reference image."
         if self.ref_kind == "identity": return h
-        with _EvalMode(self.predictor): return self.predictor.reconstruct(h.float()).to(h.dtype)
+        with _EvalMode(self.predictor): return self.predictor.reconstruct(h.float().to(_module_device(self.predictor))).to(h.device, h.dtype)
 
     def edit(self, h: torch.Tensor, k, v) -> torch.Tensor:
-        "h moved so that the predictor reads concept k = v (k, v: ints or (B,) tensors)."
+        "h moved so that the predictor reads concept k = v (k, v: ints or (B,) tensors); computed on the predictor's device, returned on h's."
         self._calls += 1
-        g = make_generator(self.seed + self._calls, h.device)
-        if self.rule == "sign":
-            return sign_step_latent(self.predictor, h, k, v, generator=g, **self.rule_kw).to(h.dtype)
-        return projected_latent(self.predictor, h, k, v, scale=self.scale, generator=g, **self.rule_kw).to(h.dtype)
+        dev = _module_device(self.predictor) if isinstance(self.predictor, nn.Module) else h.device  # e.g. a CC trained on CUDA, a CPU generator
+        g = make_generator(self.seed + self._calls, dev)
+        hd = h.to(dev); k, v = (x.to(dev) if torch.is_tensor(x) else x for x in (k, v))
+        if self.rule == "sign": out = sign_step_latent(self.predictor, hd, k, v, generator=g, **self.rule_kw)
+        else: out = projected_latent(self.predictor, hd, k, v, scale=self.scale, generator=g, **self.rule_kw)
+        return out.to(h.device, h.dtype)
 
     def generate(self, gen,  # GAN- or DDPM-protocol generator
                  h: torch.Tensor | None = None,  # GAN: latents

@@ -71,7 +71,7 @@ class ToyTokenGenerator(torch.nn.Module):
         self.concepts, self.patch, self.name = concepts, int(patch), "ToyTokenGenerator"
         self.grid_shape = (int(grid[0]), int(grid[1]))
         self.config = dict(n_codes=n_codes, dim=dim, grid=list(self.grid_shape), patch=patch, boost=boost, seed=seed)
-        self.register_buffer("codebook", torch.randn(n_codes, dim, generator=g))
+        self.register_buffer("codes", torch.randn(n_codes, dim, generator=g))  # exposed as the `codebook` property below
         self.register_buffer("proj", torch.randn(3, dim, generator=g))
         h, w = self.grid_shape
         bias = torch.zeros(len(concepts), 2, h * w, n_codes)
@@ -93,6 +93,11 @@ class ToyTokenGenerator(torch.nn.Module):
         for v in (0, 1): logits += torch.einsum("bk,kpt->bpt", (c == v).float(), self.concept_logits[:, v])
         ids = torch.multinomial(logits.softmax(-1).reshape(-1, logits.shape[-1]), 1, generator=generator)
         return ids.reshape(len(c), *self.grid_shape)
+
+    @property
+    def codebook(self) -> torch.Tensor:
+        "(K, D) codebook. A property, not a buffer attribute: from Python 3.12 `isinstance(obj, TokenGenerator)` looks members up statically, and it does not see what an `nn.Module` keeps in `_buffers`."
+        return self.codes
 
     def embed(self, ids): return embed_ids(ids, self.codebook)
 

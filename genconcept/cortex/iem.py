@@ -22,7 +22,7 @@ from diffusers.configuration_utils import register_to_config
 from safetensors.torch import save_file, load_file
 from tqdm.auto import tqdm
 
-from ..core import atomic_folder, make_generator, get_device
+from ..core import atomic_folder, make_generator, get_device, accelerator_for
 
 # %% auto #0
 __all__ = ['IEM_FAMILIES', 'IEM_PRESETS', 'IEM', 'VGGIEM', 'SEResNetIEM', 'ViTIEM', 'iem_family', 'make_iem', 'save_iem',
@@ -339,9 +339,6 @@ def _check_input_noise(input_noise) -> None:
     if isinstance(input_noise, bool) or not isinstance(input_noise, (int, float)) or not math.isfinite(input_noise) or input_noise < 0:
         raise ValueError(f"input_noise must be a finite number >= 0 (σ as a fraction of each sample's range; 0 turns it off), got {input_noise!r}")
 
-def _default_precision(cpu: bool) -> str:
-    if cpu or not torch.cuda.is_available(): return "no"
-    return "bf16" if torch.cuda.is_bf16_supported() else "fp16"
 
 def _rng_state(loader_gen: torch.Generator) -> tuple[dict, dict]:
     "RNG states: tensors (for safetensors) and plain values (for JSON)."
@@ -415,13 +412,14 @@ def train_iem(model: nn.Module,  # an IEM (or any module (B, D, H, W) -> (B, C) 
               progress: bool | None = None,  # progress bar (None: only when interactive)
              ) -> TrainResult:
     "Train `model` with cross-entropy, keeping the epoch with the best validation loss; resumable."
-    from accelerate import Accelerator
     epochs, batch_size = _pos_int(epochs, "epochs"), _pos_int(batch_size, "batch_size")
     _check_input_noise(input_noise)
     _check_dataset(train_ds, model, "train_ds"); _check_dataset(val_ds, model, "val_ds")
     if accelerator is None:
         cpu = (not torch.cuda.is_available()) if cpu is None else bool(cpu)
-        accelerator = Accelerator(cpu=cpu, mixed_precision=mixed_precision or _default_precision(cpu))
+        # `accelerator_for` (core): Accelerate's state is process-wide, and a run asking for another device or precision
+        # than an earlier run of this process would otherwise be refused (seen on CUDA: a CPU run after a GPU run)
+        accelerator, _ = accelerator_for(device="cpu" if cpu else None, mixed_precision=mixed_precision)
     acc = accelerator
     seed_val = 0 if seed is None else int(seed)
     if seed is not None: random.seed(seed_val); np.random.seed(seed_val % 2**32); torch.manual_seed(seed_val)

@@ -305,7 +305,10 @@ class TokenPrior(ModelMixin, ConfigMixin):
         if top_k is not None and top_k < logits.shape[-1]:
             kth = logits.topk(top_k, -1).values[:, -1:]
             logits = logits.masked_fill(logits < kth, float("-inf"))
-        return torch.multinomial(logits.softmax(-1), 1, generator=generator)[:, 0]
+        p = logits.softmax(-1)
+        if generator is not None and generator.device != p.device:  # e.g. a CPU generator for a prior on CUDA: draw where the generator lives
+            return torch.multinomial(p.to(generator.device), 1, generator=generator)[:, 0].to(p.device)
+        return torch.multinomial(p, 1, generator=generator)[:, 0]
 
     @torch.no_grad()
     def sample(self, conditions: torch.Tensor,  # (B, n_concepts) in {0, 1, -1}
