@@ -28,13 +28,17 @@ __all__ = ['TokenGenerator', 'embed_ids', 'ToyTokenGenerator', 'generate_token_d
 # %% ../../nbs/05_token_data.ipynb #b043e382
 @runtime_checkable
 class TokenGenerator(Protocol):
-    "What CORTEX needs from a VQ generator (structural: any object with these members fits)."
-    codebook: torch.Tensor  # (K, D) codebook vectors
-    grid_shape: tuple[int, int]  # (h, w) token grid of one image
-    def sample_ids(self, conditions: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+    "What CORTEX needs from a VQ generator (structural: any object with these members fits). The one definition: `generators.vq` re-exports it."
+    @property
+    def codebook(self) -> torch.Tensor: "`(K, D)` codebook vectors."
+    @property
+    def grid_shape(self) -> tuple[int, int]: "`(h, w)` token grid of one image."
+    def sample_ids(self, conditions: torch.Tensor, generator: torch.Generator | None = None, **sampling) -> torch.Tensor:
         "Token ids `(B, h, w)` for condition vectors `(B, n_concepts)` holding 0/1/-1 (-1 = unspecified)."
     def decode_ids(self, ids: torch.Tensor) -> torch.Tensor:
         "Images `(B, 3, H, W)` in [0, 1] from token ids `(B, h, w)`."
+    def decode_embeddings(self, emb: torch.Tensor) -> torch.Tensor:
+        "Images `(B, 3, H, W)` in [0, 1] from embeddings `(B, D, h, w)`, differentiably (codebook optimisation needs the gradient)."
     def embed(self, ids: torch.Tensor) -> torch.Tensor:
         "Token-based embeddings `(B, D, h, w)` = codebook vectors of `ids`."
     def encode(self, images: torch.Tensor) -> torch.Tensor:
@@ -100,6 +104,8 @@ class ToyTokenGenerator(torch.nn.Module):
         return self.codes
 
     def embed(self, ids): return embed_ids(ids, self.codebook)
+
+    def decode_embeddings(self, emb): return self.decoder(emb)  # differentiable
 
     @torch.no_grad()
     def decode_ids(self, ids): return self.decoder(self.embed(ids))

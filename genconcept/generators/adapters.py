@@ -15,7 +15,7 @@ import torch.nn as nn
 from diffusers import VQModel, UNet2DModel, DDPMScheduler
 
 from ..core import get_device
-from .vq import TokenGenerator
+from ..cortex.data import TokenGenerator
 from .latent import WorldDDPM  # its g1/g2 are genconcept.generators.latent.unet_g1/unet_g2
 
 # %% auto #0

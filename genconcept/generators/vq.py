@@ -25,8 +25,8 @@ from ..world import WORLD_CONCEPTS, UNSPECIFIED, ConceptShapes, ClassView, rende
 
 # %% auto #0
 __all__ = ['VectorQuantizer', 'ResBlock', 'VQTokenizer', 'check_conditions', 'TokenPrior', 'save_checkpoint', 'load_checkpoint',
-           'perplexity', 'train_tokenizer', 'encode_world', 'drop_concepts', 'train_prior', 'TokenGenerator',
-           'WorldVQGenerator', 'load_world_vq', 'evaluate_world_vq', 'register_world_vq', 'train_world_vq']
+           'perplexity', 'train_tokenizer', 'encode_world', 'drop_concepts', 'train_prior', 'WorldVQGenerator',
+           'load_world_vq', 'evaluate_world_vq', 'register_world_vq', 'train_world_vq']
 
 # %% ../../nbs/02_vq.ipynb #e5a01a82
 class VectorQuantizer(nn.Module):
@@ -602,18 +602,7 @@ def train_prior(out_folder: str | os.PathLike | None,  # where the trained prior
     return prior, pd.DataFrame(hist)
 
 # %% ../../nbs/02_vq.ipynb #65a6d4f3
-@runtime_checkable
-class TokenGenerator(Protocol):
-    "What CORTEX needs from a VQ generator: sample ids for conditions, embed ids, decode ids or embeddings."
-    @property
-    def codebook(self) -> torch.Tensor: ...  # (K, D)
-    @property
-    def grid_shape(self) -> tuple[int, int]: ...  # (h, w)
-    def sample_ids(self, conditions: torch.Tensor, generator: torch.Generator | None = None, **sampling) -> torch.Tensor: ...
-    def embed(self, ids: torch.Tensor) -> torch.Tensor: ...  # (B, h, w) -> (B, D, h, w)
-    def decode_ids(self, ids: torch.Tensor) -> torch.Tensor: ...  # -> images (B, 3, H, W) in [0, 1]
-    def decode_embeddings(self, emb: torch.Tensor) -> torch.Tensor: ...
-    def encode(self, images: torch.Tensor) -> torch.Tensor: ...
+from ..cortex.data import TokenGenerator  # the one protocol, kept with the CORTEX data code (a light import)
 
 class WorldVQGenerator:
     "A `VQTokenizer` + `TokenPrior` pair: the token generator of the ConceptShapes world (a `TokenGenerator`)."
