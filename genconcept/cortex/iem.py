@@ -339,7 +339,6 @@ def _check_input_noise(input_noise) -> None:
     if isinstance(input_noise, bool) or not isinstance(input_noise, (int, float)) or not math.isfinite(input_noise) or input_noise < 0:
         raise ValueError(f"input_noise must be a finite number >= 0 (σ as a fraction of each sample's range; 0 turns it off), got {input_noise!r}")
 
-
 def _rng_state(loader_gen: torch.Generator) -> tuple[dict, dict]:
     "RNG states: tensors (for safetensors) and plain values (for JSON)."
     t = {"torch": torch.get_rng_state(), "loader": loader_gen.get_state()}

@@ -8,7 +8,7 @@ Docs: https://genconcept.github.io/genconcept/vq.html.md"""
 from __future__ import annotations
 import json, math, os, time
 from pathlib import Path
-from typing import Protocol, Sequence, runtime_checkable
+from typing import Sequence
 
 import numpy as np
 import torch
