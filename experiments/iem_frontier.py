@@ -44,6 +44,16 @@ def pointing(model, ids, labels, on_mask, codebook, **tis):
     table, _ = pointing_eval(ids.numpy(), s, labels.numpy(), on_mask, k=5)
     return table.set_index("method").pointing
 
+def world_data(gen, view, seed: int, n_train: int, work):
+    "Token splits sampled from `gen` (train: `n_train` per class) and 1,000 encoded real images with their class masks."
+    data = Path(work) / f"{'_'.join(view.by)}_s{seed}_n{n_train}"
+    generate_token_dataset(gen, view, data, n_per_class={"train": n_train, "val": 100, "test": 50}, seed=seed, progress=False)
+    encode_world_dataset(gen, ConceptShapes(1000, size=32, seed=seed + 7_000_001, classes=view), view, data, split="world1000", progress=False)
+    world = TokenDataset(data, "world1000", with_masks=True)
+    return dict(train=TokenDataset(data, "train"), val=TokenDataset(data, "val"), test=TokenDataset(data, "test"),
+                ids=torch.as_tensor(np.array(world.ids)).long(), labels=torch.as_tensor(np.array(world.labels)).long(),
+                on_mask=class_masks(np.load(data / "world1000" / "masks.npy"), view), codebook=world.codebook.float())
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--by", default="shape,colour", help="concepts that define the classes")
@@ -61,13 +71,8 @@ def main():
     n_trains = [int(n) for n in a.n_train.split(",")]; noises = [float(s) for s in a.noise.split(",")]
     gen = load_world_vq(device=dev)
     for seed in (int(s) for s in a.seeds.split(",")):
-        data = Path(a.work) / f"{'_'.join(view.by)}_s{seed}_n{max(n_trains)}"
-        generate_token_dataset(gen, view, data, n_per_class={"train": max(n_trains), "val": 100, "test": 50}, seed=seed, progress=False)
-        encode_world_dataset(gen, ConceptShapes(1000, size=32, seed=seed + 7_000_001, classes=view), view, data, split="world1000", progress=False)
-        train_full, val, test = (TokenDataset(data, s) for s in ("train", "val", "test"))
-        world = TokenDataset(data, "world1000", with_masks=True)
-        ids, labels = torch.as_tensor(np.array(world.ids)).long(), torch.as_tensor(np.array(world.labels)).long()
-        on_mask, cb = class_masks(np.load(data / "world1000" / "masks.npy"), view), world.codebook.float()
+        d = world_data(gen, view, seed, max(n_trains), a.work)
+        train_full, val, test, ids, labels, on_mask, cb = (d[k] for k in ("train", "val", "test", "ids", "labels", "on_mask", "codebook"))
         train_labels, rng = np.array(train_full.labels), np.random.default_rng(seed)
         val_mem = InMemory(val)
         for n in n_trains:
