@@ -244,6 +244,7 @@ def make_iem(family: str | int,  # "vgg", "vgg_deep", "seresnet", "vit" (or 1-4)
              n_classes: int,  # number of labels
              grid: tuple[int, int] | int = (8, 8),  # token grid (H, W)
              preset: str = "tiny",  # "tiny" (small world) or "reference" (paper sizes)
+             seed: int | None = None,  # initialise the weights from this seed (the global RNG is left as it was); None: from the global RNG
              **overrides) -> IEM:  # any constructor argument of the family's class
     "Build an IEM of `family` from a preset, with `overrides` applied."
     fam = iem_family(family)
@@ -253,7 +254,10 @@ def make_iem(family: str | int,  # "vgg", "vgg_deep", "seresnet", "vit" (or 1-4)
     bad = set(overrides) - valid
     if bad: raise ValueError(f"make_iem: {sorted(bad)} are not arguments of {cls.__name__} ({fam}); valid overrides: {sorted(valid)}")
     kw = {**IEM_PRESETS[fam][preset], **overrides}
-    return cls(in_channels=in_channels, n_classes=n_classes, grid=_as_grid(grid), **kw)
+    if seed is None: return cls(in_channels=in_channels, n_classes=n_classes, grid=_as_grid(grid), **kw)
+    with torch.random.fork_rng(devices=[]):  # parameters are initialised on the CPU
+        torch.manual_seed(int(seed))
+        return cls(in_channels=in_channels, n_classes=n_classes, grid=_as_grid(grid), **kw)
 
 # %% ../../nbs/06_iem.ipynb #11869e27
 _IEM_CLASSES = {c.__name__: c for c in (VGGIEM, SEResNetIEM, ViTIEM)}
