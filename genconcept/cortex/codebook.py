@@ -416,9 +416,10 @@ def world_token_iem(gen,  # the world token generator (default in the slow cells
     out = Path(out_dir) if out_dir is not None else cache_dir("world_token_iem", f"{'_'.join(view.by)}_s{seed}_{_gen_key(gen)}")
     generate_token_dataset(gen, view, out / "data", n_per_class=dict(n_per_class), seed=seed, progress=bool(progress))
     tr, va, te = (TokenDataset(out / "data", s) for s in ("train", "val", "test"))
-    iem = make_iem(family, tr.codebook.shape[1], view.n_classes, grid=tr.grid_shape, preset=preset)
+    iem = make_iem(family, tr.codebook.shape[1], view.n_classes, grid=tr.grid_shape, preset=preset, seed=seed)  # the same IEM whatever ran before
+    # "_init": initial weights from `seed` (caches made before that held IEMs from the global RNG)
     r = train_iem(iem, tr, va, epochs=epochs, batch_size=batch_size, lr=lr, step_size=max(1, epochs // 2 + 1),
-                  checkpoint_dir=out / f"iem_{family}_{preset}_e{epochs}", seed=seed, progress=progress)
+                  checkpoint_dir=out / f"iem_{family}_{preset}_e{epochs}_init", seed=seed, progress=progress)
     iem = r.model.to(gen.codebook.device).eval()
     acc = test_iem(iem, te, ks=(1,), device=gen.codebook.device)
     return dict(iem=iem, train=tr, val=va, test=te, top1=float(acc["top1"].iloc[0]), folder=out)
