@@ -28,8 +28,8 @@ import numpy as np, pandas as pd, torch, torch.nn as nn
 from genconcept.core import get_device
 from genconcept.world import ClassView
 from genconcept.generators.vq import load_world_vq
-from genconcept.cortex.iem import make_iem, train_iem, test_iem
-from iem_frontier import InMemory, pointing, world_data  # the script's own folder is on sys.path
+from genconcept.cortex.iem import make_iem, train_iem
+from iem_frontier import InMemory, pointing, top1, world_data  # the script's own folder is on sys.path
 
 class LogitAverage(nn.Module):
     "An ensemble of IEMs as one model: the mean of the members' logits (so `compute_tis` and `test_iem` take it as is)."
@@ -58,9 +58,8 @@ def main():
                              input_noise=sigma, seed=seed * 1000 + member, mixed_precision="no", progress=False).model.to(dev).eval()
 
         def record(model, **cfg):
-            with torch.no_grad(): real = (model(cb[d["ids"]].permute(0, 3, 1, 2).to(dev)).argmax(1).cpu() == d["labels"]).float().mean().item()
-            row = dict(by="_".join(view.by), seed=seed, **cfg, test_top1=float(test_iem(model, d["test"], ks=(1,), device=dev)["top1"].iloc[0]),
-                       real_top1=real, pointing_tis=pointing(model, d["ids"], d["labels"], d["on_mask"], cb)["tis"])
+            row = dict(by="_".join(view.by), seed=seed, **cfg, test_top1=top1(model, d["test"], dev),
+                       real_top1=top1(model, d["world"], dev), pointing_tis=pointing(model, d["ids"], d["labels"], d["on_mask"], cb)["tis"])
             row = {k: round(v, 4) if isinstance(v, float) else v for k, v in row.items()}
             pd.DataFrame([row]).to_csv(a.out, mode="a", header=not os.path.exists(a.out), index=False)
             print(json.dumps(row), flush=True)

@@ -16,7 +16,9 @@ of training-set size, epochs and training noise σ (`train_iem(..., input_noise=
 
 It appends one row per IEM to `--out`. The committed CSV was made on one H100 (torch 2.11, fp32 training:
 `mixed_precision="no"`, so the numbers are comparable with CPU runs), 146 IEMs in about 9 minutes of machine time
-with 8–15 of these processes side by side. On the 2-core CPU one IEM takes about a minute.
+with 8–15 of these processes side by side. On the 2-core CPU one IEM takes about a minute. The committed CSV predates
+`make_iem(..., seed=)`: its IEMs started from the global random state of a fresh process, so a re-run gives other
+initial weights (which alone move pointing by up to 0.05, see `iem_ensemble_cpu.csv`).
 """
 import argparse, json, os, time
 from pathlib import Path
@@ -25,7 +27,7 @@ from torch.utils.data import Dataset
 from genconcept.core import get_device
 from genconcept.world import ClassView, ConceptShapes
 from genconcept.generators.vq import load_world_vq
-from genconcept.cortex.data import generate_token_dataset, encode_world_dataset, TokenDataset
+from genconcept.cortex.data import generate_token_dataset, encode_world_dataset, TokenDataset, embed_ids
 from genconcept.cortex.iem import make_iem, train_iem, test_iem
 from genconcept.cortex.tokens import class_masks, pointing_eval, compute_tis
 
@@ -33,11 +35,14 @@ class InMemory(Dataset):
     "A token split's embeddings held in memory (the IEMs are tiny: reading per item from disk would dominate)."
     def __init__(self, ds, idx=None):
         idx = np.arange(len(ds)) if idx is None else idx
-        ids = torch.as_tensor(np.array(ds.ids)[idx]).long()
-        self.x = ds.codebook.float()[ids].permute(0, 3, 1, 2).contiguous()
+        self.x = embed_ids(np.array(ds.ids)[idx], ds.codebook.float()).contiguous()
         self.y = torch.as_tensor(np.array(ds.labels)[idx]).long()
     def __len__(self): return len(self.y)
     def __getitem__(self, i): return {"embedding": self.x[i], "label": self.y[i]}
+
+def top1(model, ds, device) -> float:
+    "Top-1 of `model` on a token split (`test_iem`); on the encoded real images the labels are the true concepts."
+    return float(test_iem(model, ds, ks=(1,), device=device)["top1"].iloc[0])
 
 def pointing(model, ids, labels, on_mask, codebook, **tis):
     s = compute_tis(model, ids, labels, codebook, batch_size=250, progress=False, **tis)
@@ -50,7 +55,7 @@ def world_data(gen, view, seed: int, n_train: int, work):
     generate_token_dataset(gen, view, data, n_per_class={"train": n_train, "val": 100, "test": 50}, seed=seed, progress=False)
     encode_world_dataset(gen, ConceptShapes(1000, size=32, seed=seed + 7_000_001, classes=view), view, data, split="world1000", progress=False)
     world = TokenDataset(data, "world1000", with_masks=True)
-    return dict(train=TokenDataset(data, "train"), val=TokenDataset(data, "val"), test=TokenDataset(data, "test"),
+    return dict(train=TokenDataset(data, "train"), val=TokenDataset(data, "val"), test=TokenDataset(data, "test"), world=world,
                 ids=torch.as_tensor(np.array(world.ids)).long(), labels=torch.as_tensor(np.array(world.labels)).long(),
                 on_mask=class_masks(np.load(data / "world1000" / "masks.npy"), view), codebook=world.codebook.float())
 
@@ -81,14 +86,13 @@ def main():
             for epochs in (int(e) for e in a.epochs.split(",")):
                 for sigma in noises:
                     t = time.time()
-                    iem = make_iem(family, cb.shape[1], view.n_classes, grid=gen.grid_shape, preset=preset)
+                    iem = make_iem(family, cb.shape[1], view.n_classes, grid=gen.grid_shape, preset=preset, seed=seed)
                     r = train_iem(iem, train, val_mem, epochs=epochs, batch_size=128, lr=1e-3, step_size=max(1, epochs // 2 + 1),
                                   input_noise=sigma, seed=seed, mixed_precision="no", progress=False)
                     m = r.model.to(dev).eval()
-                    with torch.no_grad(): real = (m(cb[ids].permute(0, 3, 1, 2).to(dev)).argmax(1).cpu() == labels).float().mean().item()
                     p = pointing(m, ids, labels, on_mask, cb)
                     row = dict(by="_".join(view.by), family=family, preset=preset, n_train_per_class=n, epochs=epochs, input_noise=sigma, seed=seed,
-                               test_top1=float(test_iem(m, test, ks=(1,), device=dev)["top1"].iloc[0]), real_top1=real,
+                               test_top1=top1(m, test, dev), real_top1=top1(m, d["world"], dev),
                                pointing_tis=p["tis"], pointing_random=p["random"],
                                **{f"pointing_tis_noise{s}": pointing(m, ids, labels, on_mask, cb, noise_level=s)["tis"] for s in (0.1, 0.4)},
                                pointing_gradient=pointing(m, ids, labels, on_mask, cb, noise_level=0.0, n_samples=1)["tis"],
