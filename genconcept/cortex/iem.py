@@ -25,8 +25,8 @@ from tqdm.auto import tqdm
 from ..core import atomic_folder, make_generator, get_device, accelerator_for
 
 # %% auto #0
-__all__ = ['IEM_FAMILIES', 'IEM_PRESETS', 'IEM', 'VGGIEM', 'SEResNetIEM', 'ViTIEM', 'iem_family', 'make_iem', 'save_iem',
-           'load_iem', 'SyntheticTokenTask', 'TrainResult', 'train_iem', 'test_iem']
+__all__ = ['IEM_FAMILIES', 'IEM_PRESETS', 'IEM', 'TokenGate', 'VGGIEM', 'SEResNetIEM', 'ViTIEM', 'iem_family', 'make_iem',
+           'save_iem', 'load_iem', 'SyntheticTokenTask', 'TrainResult', 'train_iem', 'test_iem']
 
 # %% ../../nbs/06_iem.ipynb #57166f4b
 def _as_grid(grid) -> tuple[int, int]:
@@ -77,6 +77,16 @@ class IEM(ModelMixin, ConfigMixin):
 def _conv_bn_relu(cin, cout):
     return [nn.Conv2d(cin, cout, 3, padding=1), nn.BatchNorm2d(cout), nn.ReLU(inplace=True)]
 
+class TokenGate(nn.Module):
+    "Scale each token's embedding by a learned relevance in (0, 1): `x · σ(w·x + b)`, one (w, b) shared by all positions."
+    def __init__(self, in_channels: int):  # codebook dimension D
+        super().__init__()
+        self.score = nn.Conv2d(in_channels, 1, 1)
+    def gate(self, x: torch.Tensor) -> torch.Tensor:
+        "The gate values (B, 1, H, W) of embeddings `x` (B, D, H, W)."
+        return torch.sigmoid(self.score(x))
+    def forward(self, x): return x * self.gate(x)
+
 def _check_stages(stages, name="stages") -> list[tuple[int, int]]:
     try: out = [(int(w), int(n)) for w, n in stages]
     except Exception: raise ValueError(f"{name} must be a list of (width, n) pairs, got {stages!r}") from None
@@ -94,14 +104,15 @@ class VGGIEM(IEM):
                  head: Sequence[int] = (4096, 4096),  # hidden FC widths, each FC+BN+ReLU
                  dropout: float = 0.5,  # dropout after the first hidden FC
                  downsample: bool = True,  # 2×2 max-pool after each stage (reference); False keeps the grid's resolution
-                 global_pool: str = "none"):  # "none": flatten the features into the head (reference); "max"/"avg": pool over positions first
+                 global_pool: str = "none",  # "none": flatten the features into the head (reference); "max"/"avg": pool over positions first
+                 token_gate: bool = False):  # scale each token by a learned gate σ(w·e + b) before the first conv (`TokenGate`)
         super().__init__()
         _pos_int(in_channels, "in_channels"); _pos_int(n_classes, "n_classes", 2)
         if global_pool not in ("none", "max", "avg"): raise ValueError(f"global_pool must be 'none', 'max' or 'avg', got {global_pool!r}")
         H, W = _as_grid(grid); st = _check_stages(stages); f = 2 ** len(st) if downsample else 1
         if H % f or W % f:
             raise ValueError(f"grid {(H, W)} is not divisible by 2**len(stages)={f}: use fewer stages, downsample=False or another grid")
-        layers, c = [], in_channels
+        layers, c = [TokenGate(in_channels)] if token_gate else [], in_channels
         for w, n in st:
             for _ in range(n): layers += _conv_bn_relu(c, w); c = w
             if downsample: layers.append(nn.MaxPool2d(2))
@@ -221,7 +232,8 @@ IEM_PRESETS = {
     "vgg": {"reference": dict(stages=((512, 4), (512, 4)), extra_convs=(), head=(4096, 4096), dropout=0.5),
             "tiny": dict(stages=((64, 2), (64, 2)), extra_convs=(), head=(128,), dropout=0.3),
             "tiny_maxpool": dict(stages=((64, 4),), extra_convs=(), head=(), dropout=0.0, downsample=False, global_pool="max"),
-            "tiny_local": dict(stages=((256, 1),), extra_convs=(), head=(), dropout=0.0, downsample=False, global_pool="max")},
+            "tiny_local": dict(stages=((256, 1),), extra_convs=(), head=(), dropout=0.0, downsample=False, global_pool="max"),
+            "tiny_gated": dict(stages=((256, 1),), extra_convs=(), head=(), dropout=0.0, downsample=False, global_pool="max", token_gate=True)},
     "vgg_deep": {"reference": dict(stages=((512, 4), (512, 4)), extra_convs=(512, 512), head=(4096, 2048), dropout=0.5),
                  "tiny": dict(stages=((64, 2), (64, 2)), extra_convs=(64, 64), head=(128, 64), dropout=0.3)},
     "seresnet": {"reference": dict(stages=((512, 3), (512, 3)), head=2048, dropout=0.4, reduction=16),
