@@ -153,7 +153,7 @@ _CORTEX_TABLES = ("pointing", "pointing_border", "pointing_by_class", "pointing_
 def cortex_eval(out: str,  # folder for summary.json and the tables (CSV); also caches data, IEM and scores (a rerun resumes)
                 classes: Annotated[str, "concepts that define the classes (default: shape colour)", {"nargs": "*"}] = None,
                 vq: str = None,  # folder with vq_tokenizer/ and token_prior/ (default: the shipped world VQ)
-                iem_preset: str = "tiny_gated",  # vgg preset: tiny_gated (default), tiny_local, tiny_maxpool or tiny (the reference layout)
+                iem_preset: str = "tiny_local",  # vgg preset: tiny_local (default), tiny_gated, tiny_maxpool or tiny (the reference layout)
                 input_noise: float = 0.0,  # train the IEM with noise on the embeddings: TIS point better, shape is read less well
                 epochs: int = 8,  # IEM epochs (15: the accuracy-first IEM, whose TIS point less well; see 08)
                 n_train: int = 1000,  # generated images per class, train split

@@ -924,9 +924,9 @@ def run_cortex_experiment(by: Sequence[str] = ("shape", "colour"),  # concepts t
                           n_per_class: Mapping[str, int] = {"train": 1000, "val": 100, "test": 50},  # generated images per class and split
                           n_world: int = 1000,  # real world images encoded for pointing
                           iem_family: str = "vgg",  # IEM family (see `make_iem`)
-                          iem_preset: str = "tiny_gated",  # IEM preset: "tiny_gated" / "tiny_local" / "tiny_maxpool" (global-max heads; their TIS point better) or "tiny" (the reference layout)
+                          iem_preset: str = "tiny_local",  # IEM preset: "tiny_local" / "tiny_gated" / "tiny_maxpool" (global-max heads; their TIS point better) or "tiny" (the reference layout)
                           input_noise: float = 0.0,  # train the IEM with noise on the embeddings (`train_iem`): TIS point better, shape is read less well
-                          epochs: int = 8,  # IEM epochs (8: see "The pointing–accuracy frontier" and "A token gate"; 15: the accuracy-first IEM)
+                          epochs: int = 8,  # IEM epochs (8: TIS pointing 0.76–0.82 over five seeds at top-1 0.96–0.975, see "The pointing–accuracy frontier"; 15: the accuracy-first IEM)
                           batch_size: int = 128,  # IEM batch size
                           lr: float = 1e-3,  # IEM learning rate
                           tis_kwargs: Mapping | None = None,  # `compute_tis` options (n_samples=20 by default)
