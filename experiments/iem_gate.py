@@ -28,7 +28,7 @@ from genconcept.world import ClassView
 from genconcept.generators.vq import load_world_vq
 from genconcept.cortex.data import embed_ids
 from genconcept.cortex.iem import make_iem, train_iem
-from genconcept.cortex.tokens import compute_tis, mean_token_embedding
+from genconcept.cortex.tokens import class_masks, compute_tis, mean_token_embedding
 from iem_frontier import InMemory, top1, world_data  # the script's own folder is on sys.path
 
 @torch.no_grad()
@@ -46,6 +46,10 @@ def occlusion(model, ids, labels, codebook, baseline, batch: int = 25) -> np.nda
 COLUMNS = ["by", "seed", "preset", "init", "epochs", "test_top1", "real_top1", "pointing_tis", "pointing_random", "miss_partial", "miss_background",
            "gate_on", "gate_outline", "gate_background", "pointing_occlusion", "spearman_tis_occlusion"]
 
+def share_at(mask, scores) -> float:
+    "Share of each image's top-5 positions (stable descending sort, as `pointing_eval` takes them) that lie on `mask`."
+    return float(np.take_along_axis(mask, np.argsort(-scores, 1, kind="stable")[:, :5], 1).mean())
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--by", default="shape,colour"); ap.add_argument("--seeds", default="0")
@@ -58,8 +62,9 @@ def main():
         d = world_data(gen, view, seed, 1000, a.work); cb = d["codebook"]
         train, val = InMemory(d["train"]), InMemory(d["val"])
         ids, labels, N = d["ids"], d["labels"], len(d["labels"])
-        frac = np.asarray(d["world"].masks)[:, list(view.idx)].max(1).reshape(N, -1)  # class-concept coverage of every patch
-        on, outline, background = frac >= 0.5, (frac > 0) & (frac < 0.5), frac == 0
+        on = d["on_mask"].reshape(N, -1)  # the class's concepts cover >= 0.5 of the patch (`class_masks`, as the experiment scores)
+        touched = class_masks(np.asarray(d["world"].masks), view, threshold=1e-6).reshape(N, -1)  # any coverage at all
+        outline, background = touched & ~on, ~touched
         baseline = mean_token_embedding(d["train"].ids, cb)
         for preset in a.presets.split(","):
             for init in (int(i) for i in a.inits.split(",")):
@@ -68,17 +73,15 @@ def main():
                 m = train_iem(iem, train, val, epochs=a.epochs, batch_size=128, lr=1e-3, step_size=max(1, a.epochs // 2 + 1),
                               seed=s0, mixed_precision="no", progress=False).model.eval()
                 tis = compute_tis(m, ids, labels, cb, batch_size=250, progress=False).reshape(N, -1)
-                top = lambda s: np.argsort(-s, 1, kind="stable")[:, :5]  # top-5 positions, as `pointing_eval` takes them
-                at = lambda mask, s: float(np.take_along_axis(mask, top(s), 1).mean())
                 row = dict(by="_".join(view.by), seed=seed, preset=preset, init=init, epochs=a.epochs,
                            test_top1=top1(m, d["test"], dev), real_top1=top1(m, d["world"], dev),
-                           pointing_tis=at(on, tis), pointing_random=float(on.mean()), miss_partial=at(outline, tis), miss_background=at(background, tis))
+                           pointing_tis=share_at(on, tis), pointing_random=float(on.mean()), miss_partial=share_at(outline, tis), miss_background=share_at(background, tis))
                 if preset == "tiny_gated":
                     with torch.no_grad(): g = m.features[0].gate(embed_ids(ids, cb))[:, 0].reshape(N, -1).numpy()
                     row.update(gate_on=float(g[on].mean()), gate_outline=float(g[outline].mean()), gate_background=float(g[background].mean()))
                 if init == 0:
                     occ = occlusion(m, ids, labels, cb, baseline)
-                    row.update(pointing_occlusion=at(on, occ), spearman_tis_occlusion=float(np.nanmean([spearmanr(tis[i], occ[i])[0] for i in range(N)])))
+                    row.update(pointing_occlusion=share_at(on, occ), spearman_tis_occlusion=float(np.nanmean([spearmanr(tis[i], occ[i])[0] for i in range(N)])))
                 row = {k: round(v, 4) if isinstance(v, float) else v for k, v in row.items()}
                 pd.DataFrame([row]).reindex(columns=COLUMNS).to_csv(a.out, mode="a", header=not os.path.exists(a.out), index=False)
                 print(json.dumps(row), flush=True)

@@ -232,8 +232,7 @@ IEM_PRESETS = {
     "vgg": {"reference": dict(stages=((512, 4), (512, 4)), extra_convs=(), head=(4096, 4096), dropout=0.5),
             "tiny": dict(stages=((64, 2), (64, 2)), extra_convs=(), head=(128,), dropout=0.3),
             "tiny_maxpool": dict(stages=((64, 4),), extra_convs=(), head=(), dropout=0.0, downsample=False, global_pool="max"),
-            "tiny_local": dict(stages=((256, 1),), extra_convs=(), head=(), dropout=0.0, downsample=False, global_pool="max"),
-            "tiny_gated": dict(stages=((256, 1),), extra_convs=(), head=(), dropout=0.0, downsample=False, global_pool="max", token_gate=True)},
+            "tiny_local": dict(stages=((256, 1),), extra_convs=(), head=(), dropout=0.0, downsample=False, global_pool="max")},
     "vgg_deep": {"reference": dict(stages=((512, 4), (512, 4)), extra_convs=(512, 512), head=(4096, 2048), dropout=0.5),
                  "tiny": dict(stages=((64, 2), (64, 2)), extra_convs=(64, 64), head=(128, 64), dropout=0.3)},
     "seresnet": {"reference": dict(stages=((512, 3), (512, 3)), head=2048, dropout=0.4, reduction=16),
@@ -241,6 +240,7 @@ IEM_PRESETS = {
     "vit": {"reference": dict(dim=512, depth=12, heads=8, mlp_dim=2048, dropout=0.2, branch_norm="batch"),
             "tiny": dict(dim=64, depth=2, heads=4, mlp_dim=128, dropout=0.1, branch_norm="batch")},
 }
+IEM_PRESETS["vgg"]["tiny_gated"] = {**IEM_PRESETS["vgg"]["tiny_local"], "token_gate": True}  # tiny_local behind a `TokenGate`
 "Constructor arguments of each family's `reference` (paper) and `tiny` (ConceptShapes) preset."
 
 def iem_family(family: str | int) -> str:
