@@ -355,6 +355,17 @@ def _check_input_noise(input_noise) -> None:
     if isinstance(input_noise, bool) or not isinstance(input_noise, (int, float)) or not math.isfinite(input_noise) or input_noise < 0:
         raise ValueError(f"input_noise must be a finite number >= 0 (σ as a fraction of each sample's range; 0 turns it off), got {input_noise!r}")
 
+def _check_input_grad_penalty(input_grad_penalty) -> None:
+    if isinstance(input_grad_penalty, bool) or not isinstance(input_grad_penalty, (int, float)) or not math.isfinite(input_grad_penalty) or input_grad_penalty < 0:
+        raise ValueError(f"input_grad_penalty must be a finite number >= 0 (the λ of the input-gradient penalty; 0 turns it off), got {input_grad_penalty!r}")
+
+def _input_grad_penalty(mean_loss: torch.Tensor, x: torch.Tensor, x_range: torch.Tensor) -> torch.Tensor:
+    "mean_i ‖∂CE_i/∂x_i‖² · range_i², kept in the graph (`create_graph`) so that the step also lowers it."
+    # the gradient of the *summed* loss w.r.t. the batch is each sample's own gradient (samples interact only through
+    # BatchNorm's batch statistics); measuring it in units of the sample's range makes λ independent of the codebook's scale
+    g, = torch.autograd.grad(mean_loss * len(x), x, create_graph=True)
+    return (g.float().pow(2).sum((1, 2, 3)) * x_range.flatten().float() ** 2).mean()
+
 def _rng_state(loader_gen: torch.Generator) -> tuple[dict, dict]:
     "RNG states: tensors (for safetensors) and plain values (for JSON)."
     t = {"torch": torch.get_rng_state(), "loader": loader_gen.get_state()}
@@ -424,11 +435,12 @@ def train_iem(model: nn.Module,  # an IEM (or any module (B, D, H, W) -> (B, C) 
               restore_best: bool = True,  # load the best epoch's weights into the model at the end
               stop_after: int | None = None,  # stop after this many epochs of this call (simulates an interruption)
               input_noise: float = 0.0,  # Gaussian noise added to training embeddings, σ as a fraction of each sample's range (0: off)
+              input_grad_penalty: float = 0.0,  # λ of the input-gradient penalty λ·mean_i(‖∂CE_i/∂x_i‖²·range_i²) (double backpropagation; 0: off)
               progress: bool | None = None,  # progress bar (None: only when interactive)
              ) -> TrainResult:
     "Train `model` with cross-entropy, keeping the epoch with the best validation loss; resumable."
     epochs, batch_size = _pos_int(epochs, "epochs"), _pos_int(batch_size, "batch_size")
-    _check_input_noise(input_noise)
+    _check_input_noise(input_noise); _check_input_grad_penalty(input_grad_penalty)
     _check_dataset(train_ds, model, "train_ds"); _check_dataset(val_ds, model, "val_ds")
     if accelerator is None:
         cpu = (not torch.cuda.is_available()) if cpu is None else bool(cpu)
@@ -466,9 +478,12 @@ def train_iem(model: nn.Module,  # an IEM (or any module (B, D, H, W) -> (B, C) 
         tot, cnt, skipped = torch.zeros((), device=acc.device), 0, 0
         for batch in train_dl:
             x, y = batch["embedding"].float(), batch["label"].long()
-            if input_noise: x = x + torch.randn_like(x) * (input_noise * (x.amax((1, 2, 3), keepdim=True) - x.amin((1, 2, 3), keepdim=True)))
+            x_range = x.amax((1, 2, 3), keepdim=True) - x.amin((1, 2, 3), keepdim=True)  # each sample's own range (the noise's and the penalty's unit)
+            if input_noise: x = x + torch.randn_like(x) * (input_noise * x_range)
             bufs = [b.detach().clone() for b in pmodel.buffers()]
+            if input_grad_penalty: x = x.detach().requires_grad_(True)
             loss = F.cross_entropy(pmodel(x).float(), y)
+            if input_grad_penalty: loss = loss + input_grad_penalty * _input_grad_penalty(loss, x, x_range)
             ok = torch.isfinite(loss.detach()).float()
             if acc.num_processes > 1: ok = acc.reduce(ok, "min")
             if ok.item() < 1:  # skip everywhere, and undo the BatchNorm statistics of this forward

@@ -926,7 +926,8 @@ def run_cortex_experiment(by: Sequence[str] = ("shape", "colour"),  # concepts t
                           iem_family: str = "vgg",  # IEM family (see `make_iem`)
                           iem_preset: str = "tiny_local",  # IEM preset: "tiny_local" / "tiny_gated" / "tiny_maxpool" (global-max heads; their TIS point better) or "tiny" (the reference layout)
                           input_noise: float = 0.0,  # train the IEM with noise on the embeddings (`train_iem`): TIS point better, shape is read less well
-                          epochs: int = 8,  # IEM epochs (8: TIS pointing 0.76–0.82 over five seeds at top-1 0.96–0.975, see "The pointing–accuracy frontier"; 15: the accuracy-first IEM)
+                          input_grad_penalty: float = 0.02,  # λ of `train_iem`'s input-gradient penalty (0: the reference's plain loss); see "An input-gradient penalty"
+                          epochs: int = 8,  # IEM epochs (8, with the default penalty: TIS pointing 0.78–0.85 over five seeds at top-1 0.965–0.975; 15: the accuracy-first IEM)
                           batch_size: int = 128,  # IEM batch size
                           lr: float = 1e-3,  # IEM learning rate
                           tis_kwargs: Mapping | None = None,  # `compute_tis` options (n_samples=20 by default)
@@ -940,7 +941,7 @@ def run_cortex_experiment(by: Sequence[str] = ("shape", "colour"),  # concepts t
                           **eval_kwargs) -> dict:  # more `run_cortex_evaluation` options
     "The CORTEX world experiment end to end; returns `run_cortex_evaluation`'s tables plus the trained `iem`, `iem_test` and `config`."
     from genconcept.cortex.data import generate_token_dataset, encode_world_dataset, TokenDataset
-    from genconcept.cortex.iem import make_iem, train_iem, test_iem, _check_input_noise
+    from genconcept.cortex.iem import make_iem, train_iem, test_iem, _check_input_noise, _check_input_grad_penalty
     from genconcept.world import ConceptShapes
     t0 = time.time()
     device = get_device(device)
@@ -949,7 +950,7 @@ def run_cortex_experiment(by: Sequence[str] = ("shape", "colour"),  # concepts t
     if gen is None:
         from genconcept.generators.vq import load_world_vq
         gen = load_world_vq(device=device)
-    _check_input_noise(input_noise)  # bad IEM settings fail here, before minutes of data generation
+    _check_input_noise(input_noise); _check_input_grad_penalty(input_grad_penalty)  # bad IEM settings fail here, before minutes of data generation
     iem = make_iem(iem_family, gen.codebook.shape[1], view.n_classes, grid=gen.grid_shape, preset=iem_preset, seed=seed)  # the same IEM whatever ran before
     out = Path(out_dir) if out_dir is not None else cache_dir("cortex_experiment", f"{'_'.join(view.by)}_{source}_s{seed}_{_gen_key(gen)}")
     data = out / "data"
@@ -970,10 +971,10 @@ def run_cortex_experiment(by: Sequence[str] = ("shape", "colour"),  # concepts t
     tr, va, te = (TokenDataset(data, s, with_images=(s == "test")) for s in ("train", "val", "test"))
     wo = TokenDataset(data, f"world{n_world}", with_masks=True)
     # "_init": the IEM's initial weights come from `seed` (caches made before that held IEMs from the global RNG)
-    tag = f"{iem_family}_{iem_preset}_e{epochs}" + (f"_noise{input_noise:g}" if input_noise else "") + "_init"
+    tag = f"{iem_family}_{iem_preset}_e{epochs}" + (f"_noise{input_noise:g}" if input_noise else "") + (f"_gp{input_grad_penalty:g}" if input_grad_penalty else "") + "_init"
     t = time.time()
     r = train_iem(iem, tr, va, epochs=epochs, batch_size=batch_size, lr=lr, step_size=max(1, epochs // 2 + 1),
-                  input_noise=input_noise, checkpoint_dir=out / f"iem_{tag}", seed=seed, progress=progress)
+                  input_noise=input_noise, input_grad_penalty=input_grad_penalty, checkpoint_dir=out / f"iem_{tag}", seed=seed, progress=progress)
     timing["train_iem_s"] = time.time() - t
     iem = r.model.to(device).eval()
     acc = test_iem(iem, te, ks=(1,), device=device)
@@ -987,7 +988,7 @@ def run_cortex_experiment(by: Sequence[str] = ("shape", "colour"),  # concepts t
                                 cache_dir=out / f"tis_{tag}", seed=seed, progress=progress, **eval_kwargs)
     res["iem"], res["iem_test"], res["iem_history"] = iem, acc, r.history
     res["config"] = dict(by=list(view.by), source=source, n_per_class=dict(n_per_class), n_world=n_world, iem_family=iem_family, iem_preset=iem_preset,
-                         input_noise=input_noise, iem_dir=str(out / f"iem_{tag}" / "best"), epochs=epochs, batch_size=batch_size, lr=lr, seed=seed, device=str(device), out_dir=str(out),
+                         input_noise=input_noise, input_grad_penalty=input_grad_penalty, iem_dir=str(out / f"iem_{tag}" / "best"), epochs=epochs, batch_size=batch_size, lr=lr, seed=seed, device=str(device), out_dir=str(out),
                          timing={k: round(v, 1) for k, v in timing.items()}, seconds=round(time.time() - t0, 1))
     res["summary"]["iem_top1"] = float(acc["top1"].iloc[0])
     if confirmed is not None:
