@@ -50,6 +50,14 @@ def share_at(mask, scores) -> float:
     "Share of each image's top-5 positions (stable descending sort, as `pointing_eval` takes them) that lie on `mask`."
     return float(np.take_along_axis(mask, np.argsort(-scores, 1, kind="stable")[:, :5], 1).mean())
 
+def seed_data(gen, view, seed: int, work) -> dict:
+    "One seed's token data (`world_data`) with the splits in memory, the three kinds of patch, and the occlusion baseline."
+    d = world_data(gen, view, seed, 1000, work); N = len(d["labels"])
+    on = d["on_mask"].reshape(N, -1)  # the class's concepts cover >= 0.5 of the patch (`class_masks`, as the experiment scores)
+    touched = class_masks(np.asarray(d["world"].masks), view, threshold=1e-6).reshape(N, -1)  # any coverage at all
+    return dict(d, train_mem=InMemory(d["train"]), val_mem=InMemory(d["val"]), N=N, on=on, outline=touched & ~on, background=~touched,
+                baseline=mean_token_embedding(d["train"].ids, d["codebook"]))
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--by", default="shape,colour"); ap.add_argument("--seeds", default="0")
@@ -59,13 +67,9 @@ def main():
     a = ap.parse_args()
     dev = torch.device("cpu"); view = ClassView(tuple(a.by.split(","))); gen = load_world_vq(device=dev)
     for seed in (int(s) for s in a.seeds.split(",")):
-        d = world_data(gen, view, seed, 1000, a.work); cb = d["codebook"]
-        train, val = InMemory(d["train"]), InMemory(d["val"])
-        ids, labels, N = d["ids"], d["labels"], len(d["labels"])
-        on = d["on_mask"].reshape(N, -1)  # the class's concepts cover >= 0.5 of the patch (`class_masks`, as the experiment scores)
-        touched = class_masks(np.asarray(d["world"].masks), view, threshold=1e-6).reshape(N, -1)  # any coverage at all
-        outline, background = touched & ~on, ~touched
-        baseline = mean_token_embedding(d["train"].ids, cb)
+        d = seed_data(gen, view, seed, a.work)
+        cb, train, val, ids, labels, N = d["codebook"], d["train_mem"], d["val_mem"], d["ids"], d["labels"], d["N"]
+        on, outline, background, baseline = d["on"], d["outline"], d["background"], d["baseline"]
         for preset in a.presets.split(","):
             for init in (int(i) for i in a.inits.split(",")):
                 s0 = seed if init == 0 else seed * 1000 + init

@@ -24,9 +24,9 @@ from scipy.stats import spearmanr
 from genconcept.world import ClassView
 from genconcept.generators.vq import load_world_vq
 from genconcept.cortex.iem import make_iem, train_iem
-from genconcept.cortex.tokens import class_masks, compute_tis, mean_token_embedding
-from iem_frontier import InMemory, top1, world_data  # the script's own folder is on sys.path
-from iem_gate import occlusion, share_at
+from genconcept.cortex.tokens import compute_tis
+from iem_frontier import top1  # the script's own folder is on sys.path
+from iem_gate import occlusion, seed_data, share_at
 
 COLUMNS = ["by", "seed", "input_grad_penalty", "init", "epochs", "test_top1", "real_top1", "pointing_tis", "pointing_random",
            "miss_partial", "miss_background", "pointing_occlusion", "spearman_tis_occlusion", "seconds"]
@@ -41,13 +41,9 @@ def main():
     a = ap.parse_args()
     dev = torch.device("cpu"); view = ClassView(tuple(a.by.split(","))); gen = load_world_vq(device=dev)
     for seed in (int(s) for s in a.seeds.split(",")):
-        d = world_data(gen, view, seed, 1000, a.work); cb = d["codebook"]
-        train, val = InMemory(d["train"]), InMemory(d["val"])
-        ids, labels, N = d["ids"], d["labels"], len(d["labels"])
-        on = d["on_mask"].reshape(N, -1)  # the class's concepts cover >= 0.5 of the patch (`class_masks`, as the experiment scores)
-        touched = class_masks(np.asarray(d["world"].masks), view, threshold=1e-6).reshape(N, -1)
-        outline, background = touched & ~on, ~touched
-        baseline = mean_token_embedding(d["train"].ids, cb)
+        d = seed_data(gen, view, seed, a.work)
+        cb, train, val, ids, labels, N = d["codebook"], d["train_mem"], d["val_mem"], d["ids"], d["labels"], d["N"]
+        on, outline, background = d["on"], d["outline"], d["background"]
         for lam in (float(p) for p in a.penalties.split(",")):
             for init in (int(i) for i in a.inits.split(",")):
                 t = time.time(); s0 = seed if init == 0 else seed * 1000 + init
@@ -59,7 +55,7 @@ def main():
                            test_top1=top1(m, d["test"], dev), real_top1=top1(m, d["world"], dev),
                            pointing_tis=share_at(on, tis), pointing_random=float(on.mean()), miss_partial=share_at(outline, tis), miss_background=share_at(background, tis))
                 if init == 0:
-                    occ = occlusion(m, ids, labels, cb, baseline)
+                    occ = occlusion(m, ids, labels, cb, d["baseline"])
                     row.update(pointing_occlusion=share_at(on, occ), spearman_tis_occlusion=float(np.nanmean([spearmanr(tis[i], occ[i])[0] for i in range(N)])))
                 row["seconds"] = time.time() - t
                 row = {k: round(v, 4) if isinstance(v, float) else v for k, v in row.items()}
