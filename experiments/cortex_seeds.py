@@ -7,6 +7,10 @@ class definition, seed, the IEM settings, then every number of the run's `summar
 `concept_drop_*`, `iem_top1*`, the `bar_*` verdicts).
 
     python experiments/cortex_seeds.py --by shape,colour shape,texture --seeds 0,1,2,3,4 --out cortex_seeds_cpu.csv
+
+`cortex_seeds_cpu.csv` (2-core CPU, torch 2.14): the command above with one torch thread (OMP_NUM_THREADS=1), then,
+after everything else, `--by shape,colour --seeds 8,9,10` and the same with `--input-grad-penalty 0`, with the
+default two threads (fresh seeds, with and without the penalty).
 """
 import argparse, json, os, time
 import pandas as pd
