@@ -58,16 +58,25 @@ def seed_data(gen, view, seed: int, work) -> dict:
     return dict(d, train_mem=InMemory(d["train"]), val_mem=InMemory(d["val"]), N=N, on=on, outline=touched & ~on, background=~touched,
                 baseline=mean_token_embedding(d["train"].ids, d["codebook"]))
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def seed_parser(doc: str, out: str) -> argparse.ArgumentParser:
+    "The options every per-seed IEM script here shares (the caller adds its own)."
+    ap = argparse.ArgumentParser(description=doc.splitlines()[0])
     ap.add_argument("--by", default="shape,colour"); ap.add_argument("--seeds", default="0")
-    ap.add_argument("--inits", default="0", help="initialisations per preset and seed (0: the experiment's own)")
-    ap.add_argument("--presets", default="tiny_local,tiny_gated"); ap.add_argument("--epochs", type=int, default=8)
-    ap.add_argument("--work", default="/tmp/iem_gate"); ap.add_argument("--out", default="iem_gate_cpu.csv")
-    a = ap.parse_args()
-    dev = torch.device("cpu"); view = ClassView(tuple(a.by.split(","))); gen = load_world_vq(device=dev)
-    for seed in (int(s) for s in a.seeds.split(",")):
-        d = seed_data(gen, view, seed, a.work)
+    ap.add_argument("--inits", default="0", help="initialisations per setting and seed (0: the experiment's own)")
+    ap.add_argument("--epochs", type=int, default=8)
+    ap.add_argument("--work", default="/tmp/iem_gate"); ap.add_argument("--out", default=out)
+    return ap
+
+def each_seed(a):
+    "(view, gen, seed, seed_data) for every seed of `a.seeds`, on the CPU."
+    view = ClassView(tuple(a.by.split(","))); gen = load_world_vq(device=torch.device("cpu"))
+    for seed in (int(s) for s in a.seeds.split(",")): yield view, gen, seed, seed_data(gen, view, seed, a.work)
+
+def main():
+    ap = seed_parser(__doc__, "iem_gate_cpu.csv")
+    ap.add_argument("--presets", default="tiny_local,tiny_gated")
+    a = ap.parse_args(); dev = torch.device("cpu")
+    for view, gen, seed, d in each_seed(a):
         cb, train, val, ids, labels, N = d["codebook"], d["train_mem"], d["val_mem"], d["ids"], d["labels"], d["N"]
         on, outline, background, baseline = d["on"], d["outline"], d["background"], d["baseline"]
         for preset in a.presets.split(","):

@@ -18,30 +18,23 @@ this script, λ was chosen on seeds 0 and 1, init 0: `--seeds 0 --penalties 0.01
 `--seeds 0,1,2,3,4,5,6,7 --penalties 0.02 --inits 0,1,2`: every row but seeds 0 and 1 at init 0 is held out from the
 choice. The λ = 0 rows to compare with are `iem_gate_cpu.csv`'s `tiny_local` rows (same data, seeds, initialisations).
 """
-import argparse, json, os, time
+import json, os, time
 import numpy as np, pandas as pd, torch
 from scipy.stats import spearmanr
-from genconcept.world import ClassView
-from genconcept.generators.vq import load_world_vq
 from genconcept.cortex.iem import make_iem, train_iem
 from genconcept.cortex.tokens import compute_tis
 from iem_frontier import top1  # the script's own folder is on sys.path
-from iem_gate import occlusion, seed_data, share_at
+from iem_gate import each_seed, occlusion, seed_parser, share_at
 
 COLUMNS = ["by", "seed", "input_grad_penalty", "init", "epochs", "test_top1", "real_top1", "pointing_tis", "pointing_random",
            "miss_partial", "miss_background", "pointing_occlusion", "spearman_tis_occlusion", "seconds"]
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--by", default="shape,colour"); ap.add_argument("--seeds", default="0")
+    ap = seed_parser(__doc__, "iem_grad_penalty_cpu.csv")
     ap.add_argument("--penalties", default="0,0.015", help="λ values (0: the plain recipe)")
-    ap.add_argument("--inits", default="0", help="initialisations per λ and seed (0: the experiment's own)")
-    ap.add_argument("--preset", default="tiny_local"); ap.add_argument("--epochs", type=int, default=8)
-    ap.add_argument("--work", default="/tmp/iem_gate"); ap.add_argument("--out", default="iem_grad_penalty_cpu.csv")
-    a = ap.parse_args()
-    dev = torch.device("cpu"); view = ClassView(tuple(a.by.split(","))); gen = load_world_vq(device=dev)
-    for seed in (int(s) for s in a.seeds.split(",")):
-        d = seed_data(gen, view, seed, a.work)
+    ap.add_argument("--preset", default="tiny_local")
+    a = ap.parse_args(); dev = torch.device("cpu")
+    for view, gen, seed, d in each_seed(a):
         cb, train, val, ids, labels, N = d["codebook"], d["train_mem"], d["val_mem"], d["ids"], d["labels"], d["N"]
         on, outline, background = d["on"], d["outline"], d["background"]
         for lam in (float(p) for p in a.penalties.split(",")):

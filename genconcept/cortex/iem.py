@@ -351,13 +351,12 @@ def _check_dataset(ds, model, name) -> None:
     if want is not None and e.shape[0] != want:
         raise ValueError(f"{name} embeddings have D={e.shape[0]} channels but the model expects in_channels={want}")
 
-def _check_input_noise(input_noise) -> None:
-    if isinstance(input_noise, bool) or not isinstance(input_noise, (int, float)) or not math.isfinite(input_noise) or input_noise < 0:
-        raise ValueError(f"input_noise must be a finite number >= 0 (σ as a fraction of each sample's range; 0 turns it off), got {input_noise!r}")
-
-def _check_input_grad_penalty(input_grad_penalty) -> None:
-    if isinstance(input_grad_penalty, bool) or not isinstance(input_grad_penalty, (int, float)) or not math.isfinite(input_grad_penalty) or input_grad_penalty < 0:
-        raise ValueError(f"input_grad_penalty must be a finite number >= 0 (the λ of the input-gradient penalty; 0 turns it off), got {input_grad_penalty!r}")
+def _check_regularisers(input_noise=0.0, input_grad_penalty=0.0) -> None:
+    "`train_iem`'s two optional regularisers: each a finite number >= 0, 0 turning it off."
+    for name, value, meaning in (("input_noise", input_noise, "σ as a fraction of each sample's range"),
+                                 ("input_grad_penalty", input_grad_penalty, "the λ of the input-gradient penalty")):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
+            raise ValueError(f"{name} must be a finite number >= 0 ({meaning}; 0 turns it off), got {value!r}")
 
 def _input_grad_penalty(mean_loss: torch.Tensor, x: torch.Tensor, x_range: torch.Tensor) -> torch.Tensor:
     "mean_i ‖∂CE_i/∂x_i‖² · range_i², kept in the graph (`create_graph`) so that the step also lowers it."
@@ -440,7 +439,7 @@ def train_iem(model: nn.Module,  # an IEM (or any module (B, D, H, W) -> (B, C) 
              ) -> TrainResult:
     "Train `model` with cross-entropy, keeping the epoch with the best validation loss; resumable."
     epochs, batch_size = _pos_int(epochs, "epochs"), _pos_int(batch_size, "batch_size")
-    _check_input_noise(input_noise); _check_input_grad_penalty(input_grad_penalty)
+    _check_regularisers(input_noise, input_grad_penalty)
     _check_dataset(train_ds, model, "train_ds"); _check_dataset(val_ds, model, "val_ds")
     if accelerator is None:
         cpu = (not torch.cuda.is_available()) if cpu is None else bool(cpu)

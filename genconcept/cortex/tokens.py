@@ -941,7 +941,7 @@ def run_cortex_experiment(by: Sequence[str] = ("shape", "colour"),  # concepts t
                           **eval_kwargs) -> dict:  # more `run_cortex_evaluation` options
     "The CORTEX world experiment end to end; returns `run_cortex_evaluation`'s tables plus the trained `iem`, `iem_test` and `config`."
     from genconcept.cortex.data import generate_token_dataset, encode_world_dataset, TokenDataset
-    from genconcept.cortex.iem import make_iem, train_iem, test_iem, _check_input_noise, _check_input_grad_penalty
+    from genconcept.cortex.iem import make_iem, train_iem, test_iem, _check_regularisers
     from genconcept.world import ConceptShapes
     t0 = time.time()
     device = get_device(device)
@@ -950,7 +950,7 @@ def run_cortex_experiment(by: Sequence[str] = ("shape", "colour"),  # concepts t
     if gen is None:
         from genconcept.generators.vq import load_world_vq
         gen = load_world_vq(device=device)
-    _check_input_noise(input_noise); _check_input_grad_penalty(input_grad_penalty)  # bad IEM settings fail here, before minutes of data generation
+    _check_regularisers(input_noise, input_grad_penalty)  # bad IEM settings fail here, before minutes of data generation
     iem = make_iem(iem_family, gen.codebook.shape[1], view.n_classes, grid=gen.grid_shape, preset=iem_preset, seed=seed)  # the same IEM whatever ran before
     out = Path(out_dir) if out_dir is not None else cache_dir("cortex_experiment", f"{'_'.join(view.by)}_{source}_s{seed}_{_gen_key(gen)}")
     data = out / "data"
