@@ -6,17 +6,18 @@ Docs: https://genconcept.github.io/genconcept/core.html.md"""
 
 # %% ../nbs/00_core.ipynb #0d66cdd7
 from __future__ import annotations
-import json, os, random, shutil, tempfile, contextlib, hashlib, warnings
+import inspect, json, os, random, shutil, tempfile, contextlib, hashlib, warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Callable, Iterable, Sequence
 
 import numpy as np
+import pandas as pd
 import torch
 from safetensors.torch import save_file, load_file
 
 # %% auto #0
-__all__ = ['Concept', 'check_binary', 'ConceptSet', 'get_device', 'autocast', 'seed_everything', 'make_generator',
+__all__ = ['Concept', 'check_binary', 'ConceptSet', 'get_device', 'autocast', 'seed_everything', 'make_generator', 'Recipes',
            'default_precision', 'accelerator_for', 'rank_seed', 'sync_buffers', 'rng_state', 'set_rng_state',
            'all_rng_states', 'restore_rng_states', 'cache_dir', 'atomic_folder', 'atomic_write_bytes', 'safe_join',
            'save_artifact', 'load_artifact', 'sha256_file', 'weights_dir', 'load_manifest', 'register_shipped',
@@ -94,14 +95,34 @@ class ConceptSet:
     def from_json(cls, data: list) -> "ConceptSet": return cls((n, tuple(p)) for n, p in data)
 
 # %% ../nbs/00_core.ipynb #7583260a
+_DEVICE_HINT = "use cpu, cuda, cuda:N or mps"
+
+def _available_count(kind: str) -> int:
+    "How many devices of type `kind` this machine can run on (0: none; the CPU counts as one)."
+    if kind == "cpu": return 1
+    if kind == "cuda": return torch.cuda.device_count() if torch.cuda.is_available() else 0
+    if kind == "mps": return int(getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available())
+    mod = getattr(torch, kind, None)  # other accelerators with a torch.<type> module (xpu, ...)
+    if mod is None or not callable(getattr(mod, "is_available", None)) or not mod.is_available(): return 0
+    return int(mod.device_count()) if callable(getattr(mod, "device_count", None)) else 1
+
 def get_device(device: str | torch.device | None = None) -> torch.device:
-    "The device to run on: `device` if given, else `$GENCONCEPT_DEVICE`, else CUDA → MPS → CPU."
-    device = device or os.environ.get("GENCONCEPT_DEVICE")
+    "The device to run on: `device` if given, else `$GENCONCEPT_DEVICE`, else CUDA → MPS → CPU. A ValueError for a device this machine lacks."
+    src = "device"
+    if device is None or device == "":
+        device, src = os.environ.get("GENCONCEPT_DEVICE") or None, "GENCONCEPT_DEVICE"
     if device is not None:
-        device = torch.device(device)
-        if device.type == "cuda" and not torch.cuda.is_available():
-            raise ValueError(f"device={device} was requested but CUDA is not available here; use 'cpu'")
-        return device
+        try: d = torch.device(device)
+        except (RuntimeError, TypeError, ValueError):  # torch's message for an unknown string is a long list of types
+            raise ValueError(f"{src}={device!r} is not a device torch knows: {_DEVICE_HINT}") from None
+        n = _available_count(d.type)
+        if n == 0:
+            what = {"cuda": "CUDA", "mps": "MPS (Apple GPU)"}.get(d.type, f"a {d.type!r} device")
+            raise ValueError(f"{src}={device!r} was requested but {what} is not available here; use 'cpu'")
+        if d.type != "cpu" and d.index is not None and d.index >= n:
+            raise ValueError(f"{src}={device!r} was requested but this machine has {n} {d.type} device(s) "
+                             f"({d.type}:0 to {d.type}:{n - 1}); use one of those or '{d.type}'")
+        return d
     if torch.cuda.is_available(): return torch.device("cuda")
     if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available(): return torch.device("mps")
     return torch.device("cpu")
@@ -126,6 +147,49 @@ def make_generator(seed: int | None, device: str | torch.device = "cpu") -> torc
     if seed is None: g.seed()
     else: g.manual_seed(int(seed))
     return g
+
+# %% ../nbs/00_core.ipynb #8ae17991
+class Recipes:
+    "The named recipes of one method: `'default'` (the best measured settings) plus variants such as `'reference'`."
+    def __init__(self, method: str,  # what the recipes configure, for messages (e.g. "train_cbae")
+                 default: dict,  # the best measured settings: what every entry point uses when given nothing
+                 notes: dict | None = None,  # one line per recipe: what it is and what it measures
+                 **variants: dict):  # more named recipes, each overriding some of `default`'s keys
+        for name, r in variants.items():
+            extra = sorted(set(r) - set(default))
+            if extra: raise ValueError(f"recipe {name!r} of {method} sets {extra}, which the default recipe lacks: add them to the default")
+        self.method, self.notes = method, dict(notes or {})
+        self._r = {"default": dict(default), **{n: {**default, **r} for n, r in variants.items()}}
+
+    @property
+    def names(self) -> list[str]: return list(self._r)
+    @property
+    def keys(self) -> list[str]: return list(self._r["default"])
+
+    def __getitem__(self, name: str) -> dict:
+        if name not in self._r: raise ValueError(f"unknown {self.method} recipe {name!r}: choose one of {', '.join(self._r)}")
+        return dict(self._r[name])
+
+    def resolve(self, recipe: str | None = None,  # recipe name (None: "default")
+                **given) -> dict:  # values the caller gave; None means "the recipe's"
+        "The recipe's values with every `given` value that is not None in their place."
+        r = self[recipe or "default"]
+        unknown = sorted(set(given) - set(r))
+        if unknown: raise TypeError(f"{unknown} are not {self.method} recipe keys ({', '.join(r)})")
+        return {**r, **{k: v for k, v in given.items() if v is not None}}
+
+    def check_defers(self, f: Callable, keys=None) -> list[str]:
+        "Parameters of `f` among the recipe's `keys` (default: all it has) whose default is not None, i.e. that do not defer to the recipe."
+        ps = inspect.signature(f).parameters
+        return [k for k in (keys or self.keys) if k in ps and ps[k].default is not None]
+
+    def to_frame(self) -> pd.DataFrame:
+        "One column per recipe, one row per setting (and the recipe's note)."
+        df = pd.DataFrame({n: {k: repr(v) for k, v in r.items()} for n, r in self._r.items()})
+        if self.notes: df.loc["(what it measures)"] = [self.notes.get(n, "") for n in df.columns]
+        return df
+
+    def __repr__(self): return f"Recipes({self.method!r}: {', '.join(self._r)})\n{self.to_frame().to_string()}"
 
 # %% ../nbs/00_core.ipynb #acce1e02
 def default_precision(device: str | torch.device) -> str:
@@ -289,7 +353,7 @@ def load_artifact(folder: str | os.PathLike, device: str | torch.device = "cpu")
     try: config = json.loads(cfg_path.read_text())
     except json.JSONDecodeError as e: raise ValueError(f"{cfg_path} is not valid JSON ({e}); the artefact is corrupt — re-save it") from None
     tensors = {}
-    device = torch.device(device)
+    device = get_device(device)  # a bad or missing device: one clear ValueError
     device = "cpu" if device.type == "cpu" else str(device)  # safetensors refuses "cpu:0" (Accelerate's CPU device in a launch)
     for name in config.pop("_files", []):
         p = safe_join(folder, name + ".safetensors")
@@ -319,8 +383,9 @@ def load_manifest(folder: str | os.PathLike | None = None) -> dict:
 
 def _git_commit() -> str | None:
     import subprocess
-    try: return subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, cwd=Path(__file__).parent, timeout=10).stdout.strip() or None
-    except Exception: return None
+    here = Path(__file__).parent if "__file__" in globals() else Path.cwd()  # the package folder (a notebook has no __file__)
+    try: return subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, cwd=here, timeout=10).stdout.strip() or None
+    except (OSError, subprocess.SubprocessError): return None  # no git, or it hung: the manifest records no commit
 
 # %% ../nbs/00_core.ipynb #d957f7fd
 @contextlib.contextmanager

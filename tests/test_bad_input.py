@@ -134,6 +134,11 @@ def _scores_other_settings(t):
     score_dataset(m, ds, t / "s", n_samples=1, progress=False)
     return score_dataset(m, ds, t / "s", n_samples=2, progress=False)
 
+def _score_bad_device(t):
+    from genconcept.cortex.iem import SyntheticTokenTask
+    try: TIS.score_dataset(_iem(), SyntheticTokenTask(n=4, seed=1), t / "s", n_samples=1, progress=False, device="nonsense")
+    finally: assert not (t / "s").exists(), "score_dataset wrote its store before checking the device"
+
 def _bias(ids=None, tl=(1, 2), tlp=(3, 4), **kw):
     from genconcept.cortex.bias import detect_bias
     ids = np.random.default_rng(0).integers(0, 8, (10, 4, 4)) if ids is None else ids
@@ -267,6 +272,7 @@ CASES += [
     ("tokens-string-index", lambda t: _token_dataset(t)["0"], TypeError, "index must be an int, got str"),
     ("tis-model-output", lambda t: _tis(model=torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(32 * 64, 4), torch.nn.Unflatten(1, (2, 2)))), ValueError, "the model must return logits (B, n_classes)"),
     ("tis-dataset-items", lambda t: TIS.score_dataset(_iem(), [{"embedding": torch.zeros(32, 8, 8)}], t / "s"), ValueError, "dicts with 'embedding' (D, H, W) and 'label'"),
+    ("tis-score-bad-device", lambda t: _score_bad_device(t), ValueError, "device='nonsense' is not a device torch knows"),
     ("iem-train-tuples", lambda t: IEMS.train_iem(_iem(), [(torch.zeros(32, 8, 8), 0)], [], epochs=1), ValueError, "items must be dicts with 'embedding' (D, H, W) and 'label' (int), got tuple"),
     ("bias-1d-neutral", lambda t: _bias(ids=np.arange(5)), ValueError, "neutral_ids must have shape (N, h, w), got (5,)"),
     ("cliffs-strings", lambda t: BIAS.cliffs_delta(["a", "b"], [1, 2]), ValueError, "x must be numeric"),
@@ -392,3 +398,45 @@ CLI_LATENT_CASES = [
 def test_cli_latent_bad_input(case, tmp_path, capsys):
     test_cli_step_bad_input(case, tmp_path, capsys)
     assert not (tmp_path / "o").exists()  # nothing written
+
+# ---- --device values torch cannot parse, or devices this machine lacks: one line naming the value, exit status 2 ----
+
+CLI_DEVICE_CASES = [
+    ("demo-device-nonsense", "nonsense", "device='nonsense' is not a device torch knows: use cpu, cuda, cuda:N or mps"),
+    ("demo-device-bad-index", "cuda:x", "device='cuda:x' is not a device torch knows"),
+    ("demo-device-missing-gpu", "cuda:99", "device='cuda:99' was requested but"),  # no CUDA here, or fewer than 100 GPUs
+]
+
+@pytest.mark.parametrize("case", CLI_DEVICE_CASES, ids=[c[0] for c in CLI_DEVICE_CASES])
+def test_cli_bad_device(case, tmp_path):
+    _, device, text = case
+    out = tmp_path / "demo"
+    r = subprocess.run([sys.executable, "-c", "from genconcept.cli import console_main; console_main()",
+                        "demo", "--quick", "--device", device, "--out", str(out)], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 2, (r.returncode, r.stderr[-2000:])
+    assert "Traceback" not in r.stderr and text in r.stderr, r.stderr[-2000:]
+    assert len(r.stderr.strip().splitlines()) == 1 and r.stderr.startswith("genconcept demo: error: "), r.stderr[-2000:]
+
+# ---- no exception swallowed: only the expected one is caught, anything else propagates ----
+
+def test_split_arrays_maskless_split(tmp_path):
+    "A split without masks has no concepts: `split_arrays` leaves the key out (its KeyError is the one expected)."
+    from genconcept.cortex.tokens import split_arrays
+    a = split_arrays(_token_dataset(tmp_path))
+    assert "concepts" not in a and "masks" not in a and {"ids", "labels", "images", "codebook"} <= set(a)
+
+def test_split_arrays_other_errors_propagate():
+    from genconcept.cortex.tokens import split_arrays
+    class Broken:
+        ids, labels = np.zeros((2, 4, 4), dtype=np.int64), np.zeros(2, dtype=np.int64)
+        @property
+        def images(self): raise RuntimeError("disk gone")
+    with pytest.raises(RuntimeError, match="disk gone"): split_arrays(Broken())
+
+def test_corrupt_codebook_file_is_rewritten(tmp_path):
+    "An unreadable codebook.safetensors left in an out_dir is replaced (its SafetensorError is the one expected)."
+    from safetensors.torch import load_file
+    from genconcept.cortex.data import _save_codebook
+    (tmp_path / "codebook.safetensors").write_bytes(b"truncated")
+    cb = torch.randn(8, 4); _save_codebook(tmp_path, cb)
+    assert torch.equal(load_file(str(tmp_path / "codebook.safetensors"))["codebook"], cb)

@@ -15,6 +15,7 @@ import pandas as pd
 import torch
 import torch.nn.functional as F
 from torch.utils.data import Dataset
+from safetensors import SafetensorError
 from safetensors.torch import save_file, load_file
 from tqdm.auto import tqdm
 
@@ -295,7 +296,7 @@ def _save_codebook(folder: Path, codebook: torch.Tensor):
         try:
             old = load_file(str(p))["codebook"]
             if old.shape == codebook.shape and torch.equal(old, codebook): return
-        except Exception: pass
+        except (OSError, KeyError, SafetensorError): pass  # unreadable or not a codebook file: written afresh below
     folder.mkdir(parents=True, exist_ok=True)
     tmp = folder / f".codebook.tmp-{os.getpid()}.safetensors"
     save_file({"codebook": codebook.contiguous()}, str(tmp)); os.replace(tmp, p)

@@ -200,7 +200,8 @@ def score_dataset(model: nn.Module,  # a trained IEM
         baseline = torch.as_tensor(baseline, dtype=torch.float32).flatten()
         if baseline.numel() != D: raise ValueError(f"baseline must be a (D,) = ({D},) vector for dataset scoring, got {baseline.numel()} values")
         meta["baseline"] = [round(float(v), 6) for v in baseline]
-    out = Path(out_path); state = PartialState(cpu=not torch.cuda.is_available() or (device is not None and torch.device(device).type == "cpu"))  # cpu=True: CPU multi-process launches shard too
+    dev = get_device(device) if device is not None else None  # a bad device fails here, before anything is written
+    out = Path(out_path); state = PartialState(cpu=not torch.cuda.is_available() or (dev is not None and dev.type == "cpu"))  # cpu=True: CPU multi-process launches shard too
     if state.is_main_process:
         if overwrite and out.exists(): shutil.rmtree(out)
         if (out / "meta.json").is_file():
@@ -217,7 +218,7 @@ def score_dataset(model: nn.Module,  # a trained IEM
     st = load_scores(out, mode="r+")
     todo = np.flatnonzero(~np.asarray(st.done))[state.process_index::state.num_processes]
     state.wait_for_everyone()  # every process has its share before any marks rows done (else a fast one shrinks the others)
-    device = get_device(device) if device is not None else state.device
+    device = dev if dev is not None else state.device
     was_training = model.training; model.to(device)
     dl = DataLoader(Subset(dataset, todo.tolist()), batch_size=batch_size, shuffle=False, num_workers=num_workers)
     pos = 0

@@ -79,7 +79,7 @@ def split_arrays(ds) -> dict:
     if hasattr(ds, "scores"): out["scores"] = ds.scores
     for k in ("images", "codebook", "class_names", "concepts"):
         try: v = getattr(ds, k, None)
-        except Exception: v = None
+        except KeyError: v = None  # a TokenDataset split without masks has no concepts.npy: its .concepts raises KeyError
         if v is not None: out[k] = v
     if getattr(ds, "has_masks", False): out["masks"] = ds.masks
     return out
