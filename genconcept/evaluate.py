@@ -26,8 +26,8 @@ from .concepts.labelers import frechet_distance
 
 # %% auto #0
 __all__ = ['COMPARE_COLUMNS', 'orthogonality_from_calls', 'SwapSteering', 'LinearDirections', 'fit_linear_directions',
-           'LinearSteering', 'judge_pass', 'evaluate_steering', 'inception_fid', 'compare_methods', 'plot_steering',
-           'plot_comparison', 'latent_steering_study']
+           'LinearSteering', 'judge_pass', 'evaluate_steering', 'InceptionFeatures', 'inception_fid', 'compare_methods',
+           'plot_steering', 'plot_comparison', 'latent_steering_study']
 
 # %% ../nbs/14_evaluate.ipynb #5e5050cf
 def orthogonality_from_calls(ref_calls,  # (N, n) judge calls on the reference images
@@ -332,25 +332,76 @@ def evaluate_steering(method,  # a steering method: .concepts, .reference(h), .e
     return df
 
 # %% ../nbs/14_evaluate.ipynb #f1416261
-def inception_fid(images_a: torch.Tensor,  # (N, 3, H, W) in [0, 1]
-                  images_b: torch.Tensor,  # (M, 3, H, W) in [0, 1]
-                  weights_path: str | os.PathLike,  # local FID Inception weights (e.g. pt_inception-2015-12-05-6726825d.pth)
-                  batch_size: int = 256,
-                  device: str | torch.device | None = None) -> float:
-    "Standard FID (Inception pool3) between two image sets, via torchmetrics, with weights from a local path."
-    p = Path(weights_path)
-    if not p.is_file(): raise FileNotFoundError(f"No Inception weights at {p}: pass the local path of the FID Inception weights "
-                                                "(pt_inception-2015-12-05-6726825d.pth); genconcept never downloads them")
-    try:
-        from torchmetrics.image.fid import FrechetInceptionDistance
-    except ImportError:
-        raise ImportError("inception_fid needs torchmetrics with its image extra: pip install 'torchmetrics[image]' "
-                          "(it brings torch-fidelity); or use judge_fd / evaluate_steering's judge-space Fréchet distances") from None
-    dev = get_device(device)
-    fid = FrechetInceptionDistance(feature=2048, normalize=True, feature_extractor_weights_path=str(p)).to(dev)
-    for s in range(0, len(images_a), batch_size): fid.update(images_a[s:s + batch_size].to(dev).float(), real=True)
-    for s in range(0, len(images_b), batch_size): fid.update(images_b[s:s + batch_size].to(dev).float(), real=False)
-    return float(fid.compute())
+from .concepts.labelers import check_images
+
+_FID_WEIGHTS_HELP = ("save torchvision's Inception-v3 weights once on a machine with internet access "
+                    "(torch.save(torchvision.models.inception_v3(weights='IMAGENET1K_V1').state_dict(), 'inception_v3.pth')) "
+                    "and pass weights_path='inception_v3.pth', or pass feature=<your nn.Module>; genconcept never downloads")
+
+class InceptionFeatures(nn.Module):
+    "torchvision's Inception-v3 as an FID feature network, weights from a local state dict: images `(B, 3, H, W)` in [0, 1] → `(B, 2048)` pool features."
+    num_features = 2048  # torchmetrics reads the feature width from here
+    def __init__(self, weights_path: str | os.PathLike):  # a torchvision `inception_v3` state dict (`torch.save(model.state_dict(), path)`)
+        super().__init__()
+        from torchvision.models import inception_v3
+        p = Path(weights_path)
+        if not p.is_file(): raise FileNotFoundError(f"No Inception weights at {p}: {_FID_WEIGHTS_HELP}")
+        try: sd = torch.load(p, map_location="cpu", weights_only=True)  # never unpickles code
+        except Exception as e:  # torch.load raises many types for a file that is not a checkpoint: re-raised as one ValueError
+            raise ValueError(f"{p} could not be read as a state dict ({type(e).__name__}: {str(e).strip().splitlines()[0][:200]}); {_FID_WEIGHTS_HELP}") from None
+        if not isinstance(sd, dict) or "fc.weight" not in sd or "Mixed_7c.branch_pool.conv.weight" not in sd:
+            raise ValueError(f"{p} is not a torchvision inception_v3 state dict (no fc / Mixed_7c weights); {_FID_WEIGHTS_HELP}")
+        net = inception_v3(weights=None, init_weights=False, num_classes=int(sd["fc.weight"].shape[0]),
+                           aux_logits=any(k.startswith("AuxLogits.") for k in sd))
+        try: net.load_state_dict(sd)
+        except RuntimeError as e:
+            raise ValueError(f"{p} does not fit torchvision's inception_v3 ({str(e).strip().splitlines()[0][:200]}); {_FID_WEIGHTS_HELP}") from None
+        net.fc = nn.Identity()  # the 2048-d average-pooled features, as in FID
+        self.net = net.eval().requires_grad_(False)
+
+    def train(self, mode: bool = True): return super().train(False)  # always in eval mode (fixed BatchNorm statistics)
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        x = F.interpolate(images.float(), size=(299, 299), mode="bilinear", align_corners=False, antialias=True)
+        return self.net(x * 2 - 1)  # the [-1, 1] input the ImageNet weights were trained on (torchvision's transform_input)
+
+class _FIDFeatures(nn.Module):
+    "A feature network with the `num_features` torchmetrics needs, checking that it returns (B, num_features)."
+    def __init__(self, net: nn.Module, num_features: int):
+        super().__init__(); self.net, self.num_features = net, int(num_features)
+    def forward(self, x):
+        with torch.no_grad(): f = self.net(x)
+        if not isinstance(f, torch.Tensor) or f.ndim != 2 or f.shape[1] != self.num_features:
+            raise ValueError(f"feature must map (B, 3, H, W) images to (B, {self.num_features}) features, got {getattr(f, 'shape', type(f).__name__)}")
+        return f.float()
+
+def inception_fid(images_a: torch.Tensor,  # (N, 3, H, W) in [0, 1], the real set
+                  images_b: torch.Tensor,  # (M, 3, H, W) in [0, 1], the generated set
+                  weights_path: str | os.PathLike | None = None,  # local torchvision inception_v3 state dict (see `InceptionFeatures`)
+                  feature: nn.Module | None = None,  # or any feature network: images in [0, 1] -> (B, F)
+                  batch_size: int = 64,  # images per forward pass
+                  device: str | torch.device | None = None,  # default: the feature network's device (weights_path: CUDA → MPS → CPU)
+                 ) -> float:
+    "FID between two image sets: torchmetrics' `FrechetInceptionDistance` on a local feature network (Inception-v3 from `weights_path`, or `feature`). Never downloads."
+    from torchmetrics.image.fid import FrechetInceptionDistance
+    if weights_path is None and feature is None: raise ValueError(f"inception_fid needs a local feature network: {_FID_WEIGHTS_HELP}")
+    if weights_path is not None and feature is not None: raise ValueError("inception_fid: pass weights_path or feature, not both")
+    if feature is not None and not isinstance(feature, nn.Module): raise ValueError(f"feature must be an nn.Module, got {type(feature).__name__}")
+    for name, x in (("images_a", images_a), ("images_b", images_b)):
+        check_images(x[:2] if isinstance(x, torch.Tensor) else x, name)  # type and shape now; values batch by batch below
+        if len(x) < 2: raise ValueError(f"{name} needs at least 2 images to estimate a covariance, got {len(x)}")
+    net = InceptionFeatures(weights_path) if weights_path is not None else feature
+    dev = get_device(device) if device is not None or feature is None else next((p.device for p in feature.parameters()), torch.device("cpu"))
+    batch_size = max(1, int(batch_size))
+    with _EvalMode(net):
+        net.to(dev)
+        n_feat = getattr(net, "num_features", None)
+        if not isinstance(n_feat, int):  # no width declared: read it off two images
+            with torch.no_grad(): n_feat = int(net(check_images(images_a[:2], "images_a").to(dev)).shape[-1])
+        fid = FrechetInceptionDistance(feature=_FIDFeatures(net, n_feat), normalize=True).to(dev)
+        for name, x, real in (("images_a", images_a, True), ("images_b", images_b, False)):
+            for s in range(0, len(x), batch_size): fid.update(check_images(x[s:s + batch_size], name).to(dev), real=real)
+        return float(fid.compute())
 
 # %% ../nbs/14_evaluate.ipynb #d4edb734
 COMPARE_COLUMNS = ["steerability", "negative", "orthogonality", "feat_dist", "pixel_l2", "fd_generated", "fd_reference", "fd_intervened", "time_s"]
