@@ -35,39 +35,44 @@ def _view(classes: list[str] | None) -> ClassView:
 def token_data(out: str,  # dataset folder to create (resumes an interrupted run)
                vq: str = None,  # folder with vq_tokenizer/ and token_prior/ (default: the shipped world VQ)
                classes: Annotated[str, "concepts that define the classes (default: shape colour)", {"nargs": "*"}] = None,
-               n_train: int = 200,  # images per class in the train split
-               n_val: int = 50,  # images per class in the val split
-               n_test: int = 50,  # images per class in the test split
+               n_train: int = None,  # images per class in the train split (default recipe: 1000)
+               n_val: int = None,  # images per class in the val split (default recipe: 100)
+               n_test: int = None,  # images per class in the test split (default recipe: 50)
+               recipe: str = None,  # sizes from `TOKEN_DATA_RECIPES` (default: 'default')
                seed: int = 0,  # seed
                device: str = None):  # cpu / cuda (default: best available)
     "Sample a token dataset (ids, decoded images, labels) per class from a VQ generator."
-    from genconcept.cortex.data import generate_token_dataset
+    from genconcept.cortex.data import generate_token_dataset, split_sizes
+    sizes = split_sizes(recipe, n_train=n_train, n_val=n_val, n_test=n_test)
     gen = _load_vq(vq, get_device(device))
-    folder = generate_token_dataset(gen, _view(classes), out, {"train": n_train, "val": n_val, "test": n_test}, seed=seed, progress=False)
+    folder = generate_token_dataset(gen, _view(classes), out, sizes, seed=seed, progress=False)
     print(f"wrote {folder}")
 
 # %% ../nbs/16a_commands.ipynb #d7ced8bf
 @command("train-iem")
 def train_iem_cmd(data: str,  # token dataset folder (from `token-data`)
                   out: str,  # folder for the trained IEM
-                  family: str = "vgg",  # vgg, vgg_deep, seresnet or vit
-                  preset: str = "tiny",  # tiny, reference, or (vgg) tiny_maxpool / tiny_local / tiny_gated: global-max heads whose TIS point better
-                  epochs: int = 10,  # epochs
-                  batch_size: int = 128,  # batch size
-                  lr: float = 1e-3,  # Adam learning rate
-                  input_noise: float = 0.0,  # train with Gaussian noise on the embeddings (σ as a fraction of each sample's range)
-                  input_grad_penalty: float = 0.0,  # λ of the input-gradient penalty (the CORTEX experiment uses 0.02: TIS point better)
+                  recipe: str = None,  # `IEM_RECIPES` name: default (the best measured) or reference (the paper's loop); fills every unset option below
+                  family: str = None,  # vgg, vgg_deep, seresnet or vit (recipe: vgg)
+                  preset: str = None,  # tiny_local, tiny_gated, tiny_maxpool, tiny (the reference layout at world size) or reference (paper size) (recipe: default tiny_local, reference tiny)
+                  epochs: int = None,  # epochs (recipe: default 8, reference 80)
+                  batch_size: int = None,  # batch size (recipe: default 128, reference 512)
+                  lr: float = None,  # Adam learning rate (recipe: 1e-3)
+                  step_size: int = None,  # decay the lr ×0.1 every this many epochs (recipe: default 5, reference 20)
+                  input_noise: float = None,  # train with Gaussian noise on the embeddings, σ as a fraction of each sample's range (recipe: 0)
+                  input_grad_penalty: float = None,  # λ of the input-gradient penalty: TIS point better (recipe: default 0.02, reference 0)
                   seed: int = 0):  # seed
     "Train an Interpretable Explanation Model on a token dataset; prints test top-k accuracy."
     from genconcept.cortex.data import TokenDataset
-    from genconcept.cortex.iem import make_iem, train_iem, save_iem, test_iem as evaluate_iem
+    from genconcept.cortex.iem import make_iem, train_iem, save_iem, test_iem as evaluate_iem, IEM_RECIPES
+    r = IEM_RECIPES.resolve(recipe, family=family, preset=preset, epochs=epochs, batch_size=batch_size, lr=lr, step_size=step_size,
+                            input_noise=input_noise, input_grad_penalty=input_grad_penalty)
     train, val, test = (TokenDataset(data, s) for s in ("train", "val", "test"))
     info = train.info
     D = train.codebook.shape[1]; grid = tuple(info["grid_shape"]); C = len(info["classes"]["names"])
     seed_everything(seed)
-    model = make_iem(family, D, C, grid=grid, preset=preset)
-    res = train_iem(model, train, val, epochs=epochs, batch_size=batch_size, lr=lr, seed=seed, input_noise=input_noise, input_grad_penalty=input_grad_penalty,
-                    checkpoint_dir=Path(out) / "checkpoints", progress=False)
+    model = make_iem(r.pop("family"), D, C, grid=grid, preset=r.pop("preset"), seed=seed)
+    res = train_iem(model, train, val, seed=seed, checkpoint_dir=Path(out) / "checkpoints", progress=False, **r)
     save_iem(res.model, out)
     acc = evaluate_iem(res.model, test, progress=False)
     print(acc.to_string(index=False)); print(f"wrote {out}")
@@ -154,27 +159,29 @@ _CORTEX_TABLES = ("pointing", "pointing_border", "pointing_by_class", "pointing_
 def cortex_eval(out: str,  # folder for summary.json and the tables (CSV); also caches data, IEM and scores (a rerun resumes)
                 classes: Annotated[str, "concepts that define the classes (default: shape colour)", {"nargs": "*"}] = None,
                 vq: str = None,  # folder with vq_tokenizer/ and token_prior/ (default: the shipped world VQ)
-                iem_preset: str = "tiny_local",  # vgg preset: tiny_local (default), tiny_gated, tiny_maxpool or tiny (the reference layout)
-                input_noise: float = 0.0,  # train the IEM with noise on the embeddings: TIS point better, shape is read less well
-                input_grad_penalty: float = 0.02,  # λ of the IEM's input-gradient penalty (0: the reference's plain loss)
-                epochs: int = 8,  # IEM epochs (15: the accuracy-first IEM, whose TIS point less well; see 08)
-                n_train: int = 1000,  # generated images per class, train split
-                n_val: int = 100,  # ... validation split
-                n_test: int = 50,  # ... test split (masking evaluations)
+                recipe: str = None,  # `IEM_RECIPES` name: default (the best measured) or reference (the paper's loop); fills every unset IEM option
+                iem_preset: str = None,  # vgg preset: tiny_local, tiny_gated, tiny_maxpool or tiny (the reference layout) (recipe: default tiny_local)
+                input_noise: float = None,  # train the IEM with noise on the embeddings: TIS point better, shape is read less well (recipe: 0)
+                input_grad_penalty: float = None,  # λ of the IEM's input-gradient penalty (recipe: default 0.02, reference 0)
+                epochs: int = None,  # IEM epochs (recipe: default 8; 15: the accuracy-first IEM, whose TIS point less well; see 08)
+                n_train: int = None,  # generated images per class, train split (default recipe: 1000)
+                n_val: int = None,  # ... validation split (100)
+                n_test: int = None,  # ... test split, masking evaluations (50)
                 n_world: int = 1000,  # real images encoded for pointing
                 tis_samples: int = 20,  # SmoothGrad draws
                 seed: int = 0,  # seed
                 device: str = None):  # cpu / cuda (default: best available)
     "The CORTEX world experiment: IEM, TIS, ground-truth pointing and masking under two judges; prints the headline numbers."
     from genconcept.cortex.tokens import run_cortex_experiment
+    from genconcept.cortex.data import split_sizes
     dev = get_device(device)
-    res = run_cortex_experiment(_view(classes).by, out_dir=out, n_per_class={"train": n_train, "val": n_val, "test": n_test}, n_world=n_world,
-                                iem_preset=iem_preset, input_noise=input_noise, input_grad_penalty=input_grad_penalty, epochs=epochs, tis_kwargs=dict(n_samples=tis_samples),
+    res = run_cortex_experiment(_view(classes).by, out_dir=out, n_per_class=split_sizes(n_train=n_train, n_val=n_val, n_test=n_test), n_world=n_world,
+                                recipe=recipe, iem_preset=iem_preset, input_noise=input_noise, input_grad_penalty=input_grad_penalty, epochs=epochs, tis_kwargs=dict(n_samples=tis_samples),
                                 gen=_load_vq(vq, dev) if vq else None, seed=seed, device=dev, progress=False)
     for name in _CORTEX_TABLES:
         if name in res: atomic_write_bytes(Path(out) / f"{name}.csv", res[name].to_csv(index=False).encode())
     s = res["summary"]
-    print(f"IEM ({res['config']['iem_preset']}, input noise {input_noise:g}, gradient penalty {input_grad_penalty:g}) test top-1 {s['iem_top1']:.3f}"
+    print(f"IEM ({res['config']['iem_preset']}, input noise {res['config']['input_noise']:g}, gradient penalty {res['config']['input_grad_penalty']:g}) test top-1 {s['iem_top1']:.3f}"
           + (f", on judge-confirmed samples {s['iem_top1_judge_confirmed']:.3f}" if "iem_top1_judge_confirmed" in s else ""))
     print("pointing top-5: " + ", ".join(f"{k} {s[f'pointing_{k}']:.3f}" for k in ("tis", "tis_evidence", "random", "frequency", "lift", "ceiling") if f"pointing_{k}" in s))
     print(f"bars: image-level {s.get('bar_image_level')}, concept-level matched {s.get('bar_concept_matched')}; wrote {out}")

@@ -461,18 +461,21 @@ def latent_steering_study(gen=None,  # GAN-protocol generator (default: the ship
                           judge=None,  # independent judge (default: the shipped judge)
                           labeler=None,  # pseudo-labeler M (default: the shipped pseudo-labeler)
                           n: int = 500,  # evaluation samples per (concept, value)
-                          cbae_minutes: float = 10.0,  # CB-AE training budget
-                          cc_minutes: float = 5.0,  # CC training budget
+                          cbae_minutes: float = 10.0,  # CB-AE training budget (wall time)
+                          cc_minutes: float = 5.0,  # CC training budget (wall time)
+                          cbae_steps: int | None = None,  # instead of `cbae_minutes`: a fixed number of steps (reproducible on any machine)
+                          cc_steps: int | None = None,  # instead of `cc_minutes`: a fixed number of steps
                           cc_perturb: float = 0.0,  # CC trained also on relabelled perturbed latents (ε in spreads; 0: off)
-                          lr: float = 1e-3,  # Adam lr of both (the reference's 2e-4 needs ~50k steps; short budgets need more)
-                          cbae_kw: Mapping | None = None,  # more `train_cbae` options (default: `WORLD_CBAE_OPTIONS`)
+                          recipe: str | None = None,  # recipe of both trainers (`CBAE_RECIPES`, `CC_RECIPES`; None: the default)
+                          lr: float | None = None,  # Adam lr of both (None: the recipes'; default 1e-3, the reference's 2e-4 needs ~50k steps)
+                          cbae_kw: Mapping | None = None,  # more `train_cbae` options (default: none beyond `CBAE_RECIPES`' default)
                           methods: Sequence[str] | None = None,  # subset of the method names to compare (default: all)
                           seed: int = 0,
                           out_folder: str | os.PathLike | None = None,  # where to keep checkpoints (resumable) and the trained models
                           device: str | torch.device | None = None,
                           progress: bool | None = None) -> dict:
     "Train a CB-AE and a CC on a GAN, fit linear directions, and compare all steering methods; returns models and tables."
-    from genconcept.cbae.train import train_cbae, WORLD_CBAE_OPTIONS
+    from genconcept.cbae.train import train_cbae
     from genconcept.cbae.control import train_cc
     dev = get_device(device)
     if gen is None:
@@ -490,13 +493,16 @@ def latent_steering_study(gen=None,  # GAN-protocol generator (default: the ship
     torch.manual_seed(seed)
     cbae = CBAE(gen.latent_shape, cs)
     t = time.perf_counter()
-    hist_cb = train_cbae(cbae, gen, labeler, steps=10**7, judge=judge, seed=seed, eval_every=1000, time_limit_s=60 * cbae_minutes, lr=lr,
+    budget = lambda steps, minutes: (int(steps), None) if steps is not None else (10**7, 60 * minutes)
+    n_cb, lim_cb = budget(cbae_steps, cbae_minutes)
+    hist_cb = train_cbae(cbae, gen, labeler, steps=n_cb, judge=judge, seed=seed, eval_every=1000, time_limit_s=lim_cb, recipe=recipe, lr=lr,
                          checkpoint_dir=ck("cbae"), device=dev, progress=progress,
-                         **{**WORLD_CBAE_OPTIONS, **(cbae_kw or {})})
+                         **(cbae_kw or {}))
     times["cbae_train_s"] = time.perf_counter() - t
     cc = ConceptController(gen.latent_shape, cs)
     t = time.perf_counter()
-    hist_cc = train_cc(cc, gen, labeler, steps=10**7, judge=judge, seed=seed, perturb=cc_perturb, eval_every=1000, time_limit_s=60 * cc_minutes, lr=lr,
+    n_cc, lim_cc = budget(cc_steps, cc_minutes)
+    hist_cc = train_cc(cc, gen, labeler, steps=n_cc, judge=judge, seed=seed, perturb=cc_perturb, eval_every=1000, time_limit_s=lim_cc, recipe=recipe, lr=lr,
                        checkpoint_dir=ck("cc"), device=dev, progress=progress)
     times["cc_train_s"] = time.perf_counter() - t
     t = time.perf_counter()

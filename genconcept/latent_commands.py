@@ -189,7 +189,8 @@ def train_cbae_cmd(out: str = "cbae",  # folder for the trained CB-AE (replaced 
                    steps: int = None,  # total steps, counted over resumes (default 2000 unless --minutes is given)
                    minutes: float = None,  # wall-time budget of this run (rerun the command to continue)
                    batch_size: int = 32,  # samples per step
-                   lr: float = 1e-3,  # Adam learning rate of both optimisers
+                   recipe: str = None,  # `CBAE_RECIPES` name: default (the best measured, the world recipe) or reference (the paper's loop); fills every unset option below
+                   lr: float = None,  # Adam learning rate of both optimisers (recipe: default 1e-3, reference 2e-4)
                    n_unknown: int = 40,  # unsupervised bottleneck dims
                    width: int = 512,  # hidden width of the encoder and decoder
                    layers: int = 3,  # hidden layers of the encoder and of the decoder
@@ -199,9 +200,9 @@ def train_cbae_cmd(out: str = "cbae",  # folder for the trained CB-AE (replaced 
                    w_concept: float = 1.0,  # loss weight of CE(E(h), y)
                    w_cycle: float = 1.0,  # loss weight of CE(E(D(c')), y')
                    w_steer: float = 1.0,  # loss weight of CE(M(G(D(c'))), y')
-                   swap_per: str = "sample",  # step B swaps one concept per 'sample' or per 'batch' (the reference)
-                   lr_schedule: str = "constant",  # 'constant' (the reference) or 'linear': decay to 0 over --steps or --minutes (world recipe: linear)
-                   unknown_dropout: float = 0.0,  # share of samples decoded with the batch-mean unknown dims, so D reads concepts from their slots (world recipe: 0.5)
+                   swap_per: str = None,  # step B swaps one concept per 'sample' or per 'batch' (recipe: default sample, reference batch)
+                   lr_schedule: str = None,  # 'constant' or 'linear': decay to 0 over --steps or --minutes (recipe: default linear, reference constant)
+                   unknown_dropout: float = None,  # share of samples decoded with the batch-mean unknown dims, so D reads concepts from their slots (recipe: default 0.5, reference 0)
                    seed: int = 0,  # seed of the initialisation and of every draw
                    checkpoint_dir: str = None,  # checkpoint folder (default: OUT/checkpoint)
                    checkpoint_every: int = 200,  # steps between checkpoints
@@ -213,7 +214,9 @@ def train_cbae_cmd(out: str = "cbae",  # folder for the trained CB-AE (replaced 
                    device: str = None):  # cpu / cuda (default: best available)
     "Train a CB-AE inside a frozen generator with a pseudo-labeler; save it and print its concept accuracy against a judge."
     from genconcept.cbae.model import CBAE, concept_accuracy
-    from genconcept.cbae.train import train_cbae, LossWeights
+    from genconcept.cbae.train import train_cbae, LossWeights, CBAE_RECIPES
+    r = CBAE_RECIPES.resolve(recipe, lr=lr, swap_per=swap_per, lr_schedule=lr_schedule, unknown_dropout=unknown_dropout)
+    lr, swap_per, lr_schedule, unknown_dropout = r["lr"], r["swap_per"], r["lr_schedule"], r["unknown_dropout"]
     budget, limit = _budget(steps, minutes); _check_common(batch_size, lr, eval_n, no_eval, tau)
     if lr_schedule not in ("constant", "linear"): raise ValueError(f"--lr-schedule must be 'constant' or 'linear', got {lr_schedule!r}")
     if not 0 <= unknown_dropout <= 1: raise ValueError(f"--unknown-dropout must be a share in [0, 1], got {unknown_dropout}")
@@ -307,7 +310,8 @@ def train_cc_cmd(out: str = "cc",  # folder for the trained Concept Controller (
                  steps: int = None,  # total steps, counted over resumes (default 2000 unless --minutes is given)
                  minutes: float = None,  # wall-time budget of this run (rerun the command to continue)
                  batch_size: int = 32,  # latents per step
-                 lr: float = 1e-3,  # Adam learning rate
+                 recipe: str = None,  # `CC_RECIPES` name: default (the best measured) or reference (the paper's lr)
+                 lr: float = None,  # Adam learning rate (recipe: default 1e-3, reference 2e-4)
                  width: int = 512,  # hidden width
                  layers: int = 3,  # hidden layers
                  tau: float = 0.9,  # pseudo-label confidence threshold
@@ -323,7 +327,8 @@ def train_cc_cmd(out: str = "cc",  # folder for the trained Concept Controller (
                  t_max_fraction: float = 0.4,  # DDPM: train on t ≤ this·T
                  device: str = None):  # cpu / cuda (default: best available)
     "Train a Concept Controller (a concept predictor on the generator's latent) with a pseudo-labeler; save it and print its accuracy against a judge."
-    from genconcept.cbae.control import ConceptController, train_cc
+    from genconcept.cbae.control import ConceptController, train_cc, CC_RECIPES
+    lr = CC_RECIPES.resolve(recipe, lr=lr)["lr"]
     budget, limit = _budget(steps, minutes); _check_common(batch_size, lr, eval_n, no_eval, tau)
     if perturb < 0 or not 0 < perturb_share <= 1: raise ValueError(f"--perturb must be ≥ 0 and --perturb-share in (0, 1], got {perturb} and {perturb_share}")
     outp = Path(out); ckpt = Path(checkpoint_dir) if checkpoint_dir else outp / "checkpoint"

@@ -22,9 +22,10 @@ from .world import ConceptShapes, image_grid, WORLD_CONCEPTS
 from .cli import command
 
 # %% auto #0
-__all__ = ['STAGES', 'CORTEX_SIZES', 'DDPM_STAGE', 'WORLD_MODEL_GROUPS', 'Metrics', 'Report', 'DemoContext', 'stage', 'SkipStage',
-           'world_stage', 'cortex_stage', 'codebook_stage', 'bias_stage', 'latent_stage', 'latent_ddpm_stage',
-           'run_demo', 'demo', 'train_world', 'train_world_cmd']
+__all__ = ['STAGES', 'CORTEX_SIZES', 'CODEBOOK_SIZES', 'LATENT_SIZES', 'DDPM_STAGE', 'QUICK_BARS', 'WORLD_MODEL_GROUPS',
+           'Metrics', 'Report', 'DemoContext', 'stage', 'SkipStage', 'world_stage', 'cortex_stage', 'codebook_stage',
+           'bias_stage', 'latent_stage', 'latent_ddpm_stage', 'run_demo', 'check_bars', 'bar_misses', 'demo',
+           'demo_bars', 'train_world', 'train_world_cmd']
 
 # %% ../nbs/17_pipeline.ipynb #b5d6f360
 class Metrics(dict):
@@ -128,13 +129,12 @@ def _need_shipped(*names):
     missing = [n for n in names if n not in load_manifest()]
     if missing: raise SkipStage(f"shipped world model(s) {', '.join(missing)} not found: run `genconcept train-world` (or install a release that ships them)")
 
-# quick: 150 per class gives only ~5 batches an epoch. 6 epochs left the IEM under-trained (top-1 0.66-0.74 on seeds 0-2);
-# 10 epochs read 0.75-0.83 and point at 0.86-0.89, a few seconds more (15 epochs: 0.81-0.85 / 0.84-0.88)
-CORTEX_SIZES = {True: dict(n_per_class={"train": 150, "val": 40, "test": 40}, n_world=300, epochs=10, tis_n=10),
-                False: dict(n_per_class={"train": 600, "val": 150, "test": 100}, n_world=1000, epochs=15, tis_n=20)}
-# the full demo trains 600 samples per class, not the experiment's 1,000, so it keeps 15 epochs. Measured 2026-12-03 (seed 0,
-# seeded IEM, the experiment's default input-gradient penalty): IEM top-1 0.963, TIS pointing 0.828. With 8 epochs it
-# pointed at 0.881 but read only 0.933 (`cortex.tokens`: the frontier); the bias stage's bar held with either.
+CORTEX_SIZES = {True: dict(n_per_class={"train": 600, "val": 40, "test": 40}, n_world=300, tis_n=10),
+                False: dict(n_per_class=None, n_world=1000, tis_n=20)}
+"Data sizes of the CORTEX stage; the IEM is always `IEM_RECIPES['default']`, and the full demo's data `TOKEN_DATA_RECIPES['default']`."
+CODEBOOK_SIZES = {True: dict(n_samples=24, regions=("tis16",), steps=1000),
+                  False: dict(n_samples=64, regions=("center", "tis4", "tis16"), steps=2500)}
+"Samples, editable regions and Adam steps of the codebook stage (a top-16 TIS region: see `cortex.codebook`)."
 
 @stage("cortex")
 def cortex_stage(ctx: DemoContext) -> str:
@@ -142,7 +142,7 @@ def cortex_stage(ctx: DemoContext) -> str:
     from genconcept.cortex.tokens import run_cortex_experiment, plot_pointing, plot_image_level, plot_concept_level
     sz = CORTEX_SIZES[ctx.quick]
     res = run_cortex_experiment(("shape", "colour"), out_dir=ctx.cache / "cortex", n_per_class=sz["n_per_class"], n_world=sz["n_world"],
-                                epochs=sz["epochs"], tis_kwargs=dict(n_samples=sz["tis_n"]), seed=ctx.seed, device=ctx.device, progress=False)
+                                tis_kwargs=dict(n_samples=sz["tis_n"]), seed=ctx.seed, device=ctx.device, progress=False)
     s, m = res["summary"], ctx.metrics
     m["cortex.iem_test_top1"] = s["iem_top1"]
     if "iem_top1_judge_confirmed" in s: m["cortex.iem_top1_judge_confirmed"] = s["iem_top1_judge_confirmed"]
@@ -186,9 +186,8 @@ def codebook_stage(ctx: DemoContext) -> str:
     if iem is None: raise SkipStage("the cortex stage did not hand over its IEM")
     from genconcept.cortex.tokens import _world_judges
     res = run_codebook_experiment(gen, iem, torch.from_numpy(np.array(te.ids)).long(), torch.from_numpy(np.array(te.labels)).long(), view,
-                                  _world_judges(view, ctx.device), concept="colour", n_samples=24 if ctx.quick else 64,
-                                  regions=("tis4",) if ctx.quick else ("center", "tis4", "tis16"), modes=("token",),
-                                  seed=ctx.seed, progress=False, steps=150 if ctx.quick else 500)
+                                  _world_judges(view, ctx.device), concept="colour", modes=("token",), seed=ctx.seed, progress=False,
+                                  **CODEBOOK_SIZES[ctx.quick])
     tab = res["summary"]; succ = [c for c in tab.columns if c.startswith("success_")]
     best = float(tab[succ].mean(1).max())
     ctx.metrics["cortex.codebook_success"] = best
@@ -225,15 +224,17 @@ def bias_stage(ctx: DemoContext) -> str:
     return f"δ={row['half_delta']:+.3f} at injected p={row['p']:.1f}; Spearman(p, δ)={res['bar'].get('spearman', float('nan')):.2f}"
 
 # %% ../nbs/17_pipeline.ipynb #c936c011
+LATENT_SIZES = {True: dict(n=60, cbae_steps=1300, cc_steps=1800, methods=["CB-AE swap", "CC + sign (reference)", "CC + projected", "linear direction"]),
+                False: dict(n=500, cbae_minutes=9, cc_minutes=4)}
+"Training budgets and evaluation samples of the latent stage: the quick demo counts steps (the same figures on any machine), the full one minutes."
+
 @stage("latent")
 def latent_stage(ctx: DemoContext) -> str:
     _need_shipped("gan", "judge", "pseudo_labeler")
     from genconcept.evaluate import latent_steering_study, plot_comparison
     from genconcept.cbae.model import concept_accuracy as cbae_concept_accuracy
     q = ctx.quick
-    res = latent_steering_study(n=60 if q else 500, cbae_minutes=1.5 if q else 9, cc_minutes=0.7 if q else 4, seed=ctx.seed,
-                                out_folder=ctx.cache / "latent", device=ctx.device, progress=False,
-                                methods=["CB-AE swap", "CC + sign (reference)", "CC + projected", "linear direction"] if q else None)
+    res = latent_steering_study(seed=ctx.seed, out_folder=ctx.cache / "latent", device=ctx.device, progress=False, **LATENT_SIZES[q])
     t = res["table"]; m = ctx.metrics
     m["cbae.steerability"] = t.loc["CB-AE swap", "steerability"]; m["cbae.negative_rate"] = t.loc["CB-AE swap", "negative"]
     from genconcept.generators.latent import load_world_gan
@@ -331,8 +332,52 @@ def run_demo(out: str | os.PathLike = "demo-out",  # output folder
         ctx.metrics.write(out / "metrics.json"); ctx.report.write(out / "report.html")  # a killed demo keeps what it did
     ctx.report.section("Timings")
     ctx.report.table(pd.DataFrame([(k.split(".", 1)[1], v) for k, v in ctx.metrics.items() if k.startswith("timings.")], columns=["stage", "seconds"]))
+    if quick and not stages:  # the whole quick demo: held to its bars
+        tab = check_bars(ctx.metrics)
+        ctx.report.section("Bars of the quick demo", "Each method's key figure against the bar the quick demo is held to "
+                           "(`genconcept demo-bars OUT` checks them; CI fails on a miss).")
+        ctx.report.table(tab.drop(columns="metric"), "Bars.")
+        ctx.log(f"bars: {int(tab.met.sum())} of {len(tab)} met" + (f"; missed: {bar_misses(tab)}" if not tab.met.all() else ""))
     ctx.metrics.write(out / "metrics.json"); ctx.report.write(out / "report.html")
     return ctx.metrics
+
+# %% ../nbs/17_pipeline.ipynb #ebd5423a
+QUICK_BARS = {
+    "cortex.iem_test_top1": (">=", 0.95, "IEM test top-1"),
+    "cortex.pointing_top5_tis": (">=", 0.85, "TIS top-5 pointing"),
+    "cortex.codebook_success": (">=", 0.70, "codebook success"),
+    "cortex.bias_delta": (">", 0.0, "bias δ at injected p = 0.7 has the right sign"),
+    "cbae.steerability": (">=", 0.80, "CB-AE swap steerability"),
+    "cbae.concept_acc": (">=", 0.95, "CB-AE E accuracy vs the judge"),
+    "cc.steerability": (">=", 0.75, "CC steerability"),
+    "cc.orthogonality": ("<=", 0.10, "CC other-concept flips"),
+    "timings.total_s": ("<=", 300.0, "wall time, s (idle 2-core CPU)"),
+}
+"Metric key → (comparison, bar, what it is) of `genconcept demo --quick`."
+
+_OPS = {">=": lambda v, b: v >= b, ">": lambda v, b: v > b, "<=": lambda v, b: v <= b}
+
+def check_bars(metrics: dict,  # flat `Metrics` (dotted keys) or the nested dict of metrics.json
+               bars: dict = QUICK_BARS) -> pd.DataFrame:
+    "One row per bar: the measured value, whether it is met, and by how much it is missed (NaN value: the stage did not run)."
+    flat = {}
+    def walk(d, pre=""):
+        for k, v in d.items():
+            if isinstance(v, dict): walk(v, f"{pre}{k}.")
+            else: flat[pre + k] = v
+    walk(dict(metrics))
+    rows = []
+    for key, (op, bar, what) in bars.items():
+        v = float(flat.get(key, float("nan")))
+        met = bool(_OPS[op](v, bar)) if np.isfinite(v) else False
+        rows.append(dict(figure=what, metric=key, bar=f"{op} {bar:g}", value=v, met=met, missed_by=0.0 if met else abs(v - bar)))
+    return pd.DataFrame(rows)
+
+def bar_misses(table: pd.DataFrame) -> str:
+    "One line naming every missed bar and by how much ('' when all are met)."
+    miss = table[~table.met]
+    return "; ".join(f"{r.figure} = {r.value:.3f}, bar {r.bar} (missed by {r.missed_by:.3f})" if np.isfinite(r.value)
+                     else f"{r.figure}: not measured ({r.metric} missing)" for r in miss.itertuples())
 
 # %% ../nbs/17_pipeline.ipynb #04ab49e6
 @command()
@@ -345,6 +390,16 @@ def demo(out: str = "demo-out",  # output folder for report.html and metrics.jso
     "Run both methods end to end on the embedded world; writes OUT/report.html and OUT/metrics.json."
     run_demo(out, quick=quick, from_scratch=from_scratch, device=device, seed=seed, stages=stages)
     print(f"wrote {Path(out) / 'report.html'} and {Path(out) / 'metrics.json'}")
+
+@command("demo-bars")
+def demo_bars(out: str):  # the output folder of `genconcept demo --quick` (or its metrics.json)
+    "Check a quick demo's metrics.json against the quick demo's bars; exits non-zero naming each missed figure and by how much."
+    p = Path(out); p = p / "metrics.json" if p.is_dir() else p
+    if not p.is_file(): raise FileNotFoundError(f"no metrics.json at {p}: run `genconcept demo --quick --out {out}` first")
+    tab = check_bars(json.loads(p.read_text()))
+    print(tab.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    if not tab.met.all(): raise ValueError(f"quick-demo bars missed: {bar_misses(tab)}")
+    print(f"all {len(tab)} bars met")
 
 # %% ../nbs/17_pipeline.ipynb #89d6f48a
 WORLD_MODEL_GROUPS = ("labelers", "vq", "latent")

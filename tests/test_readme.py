@@ -18,3 +18,10 @@ def test_readme_setup_commands_match_index():
 def test_ci_runs_the_readme_test_command():
     readme_test = _code_blocks((ROOT / "README.md").read_text())[1].splitlines()[-1].strip()
     assert readme_test in (ROOT / ".ci" / "run").read_text()
+
+def test_ci_runs_the_readme_main_command_and_checks_its_bars():
+    readme_main = _code_blocks((ROOT / "README.md").read_text())[0].splitlines()[-1].strip()
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert readme_main in ci
+    out = re.search(r"--out (\S+)", readme_main).group(1)
+    assert f"genconcept demo-bars {out}" in ci  # a missed quick-demo bar fails CI

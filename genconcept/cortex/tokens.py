@@ -921,15 +921,17 @@ def _world_judges(view: ClassView, device, judge=None) -> dict:  # judge: the sh
 
 def run_cortex_experiment(by: Sequence[str] = ("shape", "colour"),  # concepts that define the classes
                           out_dir: str | os.PathLike | None = None,  # cache folder (default: a cache_dir per view and seed)
-                          n_per_class: Mapping[str, int] = {"train": 1000, "val": 100, "test": 50},  # generated images per class and split
+                          n_per_class: Mapping[str, int] | None = None,  # generated images per class and split (None: `split_sizes()`, 1000 / 100 / 50)
                           n_world: int = 1000,  # real world images encoded for pointing
-                          iem_family: str = "vgg",  # IEM family (see `make_iem`)
-                          iem_preset: str = "tiny_local",  # IEM preset: "tiny_local" / "tiny_gated" / "tiny_maxpool" (global-max heads; their TIS point better) or "tiny" (the reference layout)
-                          input_noise: float = 0.0,  # train the IEM with noise on the embeddings (`train_iem`): TIS point better, shape is read less well
-                          input_grad_penalty: float = 0.02,  # λ of `train_iem`'s input-gradient penalty (0: the reference's plain loss); see "An input-gradient penalty"
-                          epochs: int = 8,  # IEM epochs (8, with the default penalty: TIS pointing 0.78–0.85 over five seeds at top-1 0.965–0.975; 15: the accuracy-first IEM)
-                          batch_size: int = 128,  # IEM batch size
-                          lr: float = 1e-3,  # IEM learning rate
+                          recipe: str | None = None,  # `IEM_RECIPES` name for every IEM setting left at None (None: the default)
+                          iem_family: str | None = None,  # IEM family (see `make_iem`; recipe: vgg)
+                          iem_preset: str | None = None,  # IEM preset: "tiny_local" / "tiny_gated" / "tiny_maxpool" (global-max heads; their TIS point better) or "tiny" (the reference layout) (recipe: default tiny_local)
+                          input_noise: float | None = None,  # train the IEM with noise on the embeddings (`train_iem`): TIS point better, shape is read less well (recipe: 0)
+                          input_grad_penalty: float | None = None,  # λ of `train_iem`'s input-gradient penalty (recipe: default 0.02, reference 0); see "An input-gradient penalty"
+                          epochs: int | None = None,  # IEM epochs (recipe: default 8 — TIS pointing 0.78–0.85 over five seeds at top-1 0.965–0.975; 15: the accuracy-first IEM)
+                          batch_size: int | None = None,  # IEM batch size (recipe: default 128)
+                          lr: float | None = None,  # IEM learning rate (recipe: 1e-3)
+                          step_size: int | None = None,  # lr ×0.1 every this many epochs (None: the recipe's, or halfway, epochs // 2 + 1, when `epochs` is given)
                           tis_kwargs: Mapping | None = None,  # `compute_tis` options (n_samples=20 by default)
                           gen=None,  # token generator (default: the shipped world VQ generator)
                           judges=None,  # judges (default: shipped judge + pseudo-labeler as class judges)
@@ -941,9 +943,16 @@ def run_cortex_experiment(by: Sequence[str] = ("shape", "colour"),  # concepts t
                           **eval_kwargs) -> dict:  # more `run_cortex_evaluation` options
     "The CORTEX world experiment end to end; returns `run_cortex_evaluation`'s tables plus the trained `iem`, `iem_test` and `config`."
     from genconcept.cortex.data import generate_token_dataset, encode_world_dataset, TokenDataset
-    from genconcept.cortex.iem import make_iem, train_iem, test_iem, _check_regularisers
+    from genconcept.cortex.iem import make_iem, train_iem, test_iem, _check_regularisers, IEM_RECIPES
+    from genconcept.cortex.data import split_sizes
     from genconcept.world import ConceptShapes
     t0 = time.time()
+    if step_size is None and epochs is not None: step_size = max(1, epochs // 2 + 1)  # decay halfway, as the recipe does
+    r = IEM_RECIPES.resolve(recipe, family=iem_family, preset=iem_preset, input_noise=input_noise, input_grad_penalty=input_grad_penalty,
+                            epochs=epochs, batch_size=batch_size, lr=lr, step_size=step_size)
+    iem_family, iem_preset, input_noise, input_grad_penalty, epochs, batch_size, lr, step_size = (
+        r[k] for k in ("family", "preset", "input_noise", "input_grad_penalty", "epochs", "batch_size", "lr", "step_size"))
+    n_per_class = split_sizes() if n_per_class is None else n_per_class
     device = get_device(device)
     view = ClassView(tuple(by))
     if source not in ("prior", "world"): raise ValueError(f"source must be 'prior' (sample the generator) or 'world' (encode real images), got {source!r}")
@@ -973,7 +982,7 @@ def run_cortex_experiment(by: Sequence[str] = ("shape", "colour"),  # concepts t
     # "_init": the IEM's initial weights come from `seed` (caches made before that held IEMs from the global RNG)
     tag = f"{iem_family}_{iem_preset}_e{epochs}" + (f"_noise{input_noise:g}" if input_noise else "") + (f"_gp{input_grad_penalty:g}" if input_grad_penalty else "") + "_init"
     t = time.time()
-    r = train_iem(iem, tr, va, epochs=epochs, batch_size=batch_size, lr=lr, step_size=max(1, epochs // 2 + 1),
+    r = train_iem(iem, tr, va, epochs=epochs, batch_size=batch_size, lr=lr, step_size=step_size,
                   input_noise=input_noise, input_grad_penalty=input_grad_penalty, checkpoint_dir=out / f"iem_{tag}", seed=seed, progress=progress)
     timing["train_iem_s"] = time.time() - t
     iem = r.model.to(device).eval()
