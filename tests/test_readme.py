@@ -25,3 +25,11 @@ def test_ci_runs_the_readme_main_command_and_checks_its_bars():
     assert readme_main in ci
     out = re.search(r"--out (\S+)", readme_main).group(1)
     assert f"genconcept demo-bars {out}" in ci  # a missed quick-demo bar fails CI
+
+def test_readme_python_examples_match_index():
+    "The 'Use it from Python' examples run as code cells of nbs/index.ipynb; the README shows the same code."
+    nb = json.loads((ROOT / "nbs" / "index.ipynb").read_text())
+    cells = ["".join(c["source"]).strip() for c in nb["cells"] if c["cell_type"] == "code"]
+    examples = [c for c in cells if not c.startswith("#|")]
+    readme = [b.strip() for b in re.findall(r"```python\n(.*?)```", (ROOT / "README.md").read_text(), flags=re.S)]
+    assert examples and readme == examples
