@@ -54,7 +54,7 @@ def main():
         def fit(epochs, member=0, weight_decay=1e-4, sigma=0.0):
             torch.manual_seed(seed * 1000 + member)  # the member's initialisation
             iem = make_iem("vgg", cb.shape[1], view.n_classes, grid=gen.grid_shape, preset="tiny_local")
-            return train_iem(iem, train, val, epochs=epochs, batch_size=128, lr=1e-3, weight_decay=weight_decay, step_size=max(1, epochs // 2 + 1),
+            return train_iem(iem, train, val, epochs=epochs, batch_size=128, lr=1e-3, weight_decay=weight_decay, step_size=max(1, epochs // 2 + 1), input_grad_penalty=0.0,
                              input_noise=sigma, seed=seed * 1000 + member, mixed_precision="no", progress=False).model.to(dev).eval()
 
         def record(model, **cfg):

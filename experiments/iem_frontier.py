@@ -87,7 +87,7 @@ def main():
                 for sigma in noises:
                     t = time.time()
                     iem = make_iem(family, cb.shape[1], view.n_classes, grid=gen.grid_shape, preset=preset, seed=seed)
-                    r = train_iem(iem, train, val_mem, epochs=epochs, batch_size=128, lr=1e-3, step_size=max(1, epochs // 2 + 1),
+                    r = train_iem(iem, train, val_mem, epochs=epochs, batch_size=128, lr=1e-3, step_size=max(1, epochs // 2 + 1), input_grad_penalty=0.0,
                                   input_noise=sigma, seed=seed, mixed_precision="no", progress=False)
                     m = r.model.to(dev).eval()
                     p = pointing(m, ids, labels, on_mask, cb)

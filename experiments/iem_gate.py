@@ -83,7 +83,7 @@ def main():
             for init in (int(i) for i in a.inits.split(",")):
                 s0 = seed if init == 0 else seed * 1000 + init
                 iem = make_iem("vgg", cb.shape[1], view.n_classes, grid=gen.grid_shape, preset=preset, seed=s0)
-                m = train_iem(iem, train, val, epochs=a.epochs, batch_size=128, lr=1e-3, step_size=max(1, a.epochs // 2 + 1),
+                m = train_iem(iem, train, val, epochs=a.epochs, batch_size=128, lr=1e-3, step_size=max(1, a.epochs // 2 + 1), input_grad_penalty=0.0,
                               seed=s0, mixed_precision="no", progress=False).model.eval()
                 tis = compute_tis(m, ids, labels, cb, batch_size=250, progress=False).reshape(N, -1)
                 row = dict(by="_".join(view.by), seed=seed, preset=preset, init=init, epochs=a.epochs,
