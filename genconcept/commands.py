@@ -252,7 +252,7 @@ def codebook_cmd(data: str,  # token dataset folder (from `token-data`)
                  n: int = 16,  # samples to edit (balanced over the source classes)
                  source_class: str = None,  # only edit samples of this class (name or index)
                  mode: str = "token",  # token (Gumbel-softmax over the codebook) or embedding (optimise, then snap)
-                 region: str = "central",  # editable positions: central, central<k>, all, or row,col slices like 2:6,3:5
+                 region: str = "central6",  # editable positions: central<k> (a k×k block; default 6×6), central (about 1/16), all, or row,col slices like 2:6,3:5
                  steps: int = 1000,  # Adam steps (reference: 5000)
                  lr: float = 0.01,  # Adam learning rate
                  eval_every: int = 100,  # snap, decode and judge every this many steps

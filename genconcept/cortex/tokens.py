@@ -993,8 +993,9 @@ def run_cortex_experiment(by: Sequence[str] = ("shape", "colour"),  # concepts t
         judges = _world_judges(view, device, judge=shipped)
         if confirm_judge is None: confirm_judge = shipped
     confirmed = judge_confirmed_accuracy(iem, te, view, confirm_judge, device=device) if confirm_judge is not None else None
+    tis_tag = "".join(f"_{k}{v}" for k, v in sorted(dict(tis_kwargs or {}).items()))  # cached scores are only reused for the same TIS settings
     res = run_cortex_evaluation(iem, tr, te, judges, world=wo, view=view, gen=gen, tis_kwargs=tis_kwargs,
-                                cache_dir=out / f"tis_{tag}", seed=seed, progress=progress, **eval_kwargs)
+                                cache_dir=out / f"tis_{tag}{tis_tag}", seed=seed, progress=progress, **eval_kwargs)
     res["iem"], res["iem_test"], res["iem_history"] = iem, acc, r.history
     res["config"] = dict(by=list(view.by), source=source, n_per_class=dict(n_per_class), n_world=n_world, iem_family=iem_family, iem_preset=iem_preset,
                          input_noise=input_noise, input_grad_penalty=input_grad_penalty, iem_dir=str(out / f"iem_{tag}" / "best"), epochs=epochs, batch_size=batch_size, lr=lr, seed=seed, device=str(device), out_dir=str(out),
