@@ -243,7 +243,7 @@ def latent_stage(ctx: DemoContext) -> str:
     m["cbae.steerability"] = t.loc["CB-AE swap", "steerability"]; m["cbae.negative_rate"] = t.loc["CB-AE swap", "negative"]
     from genconcept.generators.latent import load_world_gan
     from genconcept.concepts.labelers import load_judge
-    acc = cbae_concept_accuracy(res["cbae"], load_world_gan(device=ctx.device), load_judge(device=ctx.device), n=200 if q else 1000)
+    acc = cbae_concept_accuracy(res["cbae"], load_world_gan(device=ctx.device), load_judge(device=ctx.device), n=1000)  # 200 samples read 0.946 where 1,000 read 0.959 (seed 0): too noisy for a 0.95 bar
     m["cbae.concept_acc"] = float(acc["accuracy"].mean()) if hasattr(acc, "columns") else float(acc)
     cc_rows = [r for r in t.index if r.startswith("CC")]
     best = max(cc_rows, key=lambda r: t.loc[r, "steerability"])
