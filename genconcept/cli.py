@@ -20,7 +20,7 @@ __all__ = ['COMMANDS', 'COMMAND_MODULES', 'USER_ERRORS', 'command', 'build_parse
 
 # %% ../nbs/16_cli.ipynb #61e1db20
 COMMANDS: dict[str, Callable] = {}
-COMMAND_MODULES = ["genconcept.pipeline", "genconcept.commands", "genconcept.latent_commands"]
+COMMAND_MODULES = ["genconcept.pipeline", "genconcept.commands", "genconcept.latent_commands", "genconcept.reproduce"]
 "Modules whose import registers more sub-commands (imported lazily, so `genconcept --help` stays fast to extend)."
 
 def command(name: str | None = None):
