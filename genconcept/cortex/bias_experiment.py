@@ -73,7 +73,8 @@ def concept_token_sets(iem: nn.Module,  # IEM trained to tell the labels apart
                         min_count=min_count if normalise else 1)
     tl, tlp = ranked_ids(rk, L, k=k), ranked_ids(rk, Lprime, k=k)
     if not tl or not tlp: raise ValueError(f"no ranked ids for label {L if not tl else Lprime}: are there training samples of both labels?")
-    return dict(tokens_L=tl, tokens_Lprime=tlp, ranking=rk)
+    m = min(len(tl), len(tlp))  # `min_count` can leave one label fewer than k ids; the bias score compares equally many
+    return dict(tokens_L=tl[:m], tokens_Lprime=tlp[:m], ranking=rk)
 
 # %% ../../nbs/10a_bias_experiment.ipynb #5f7aa5b2
 def neutral_conditions(n: int, n_concepts: int = 8) -> torch.Tensor:
