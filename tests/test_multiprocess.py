@@ -69,11 +69,11 @@ SCRIPT = textwrap.dedent("""
     torch.manual_seed(7)
     model = make_iem("vit", 32, 4, dim=32, depth=1, heads=2, mlp_dim=64, dropout=0.0, branch_norm="none")
     res = train_iem(model, SyntheticTokenTask(n=96, seed=1), SyntheticTokenTask(n=32, seed=2), epochs=2, batch_size=16,
-                    cpu=True, seed=3, restore_best=False, progress=False)
+                    cpu=True, seed=3, restore_best=False, progress=False, input_grad_penalty=0.0)
     torch.manual_seed(7)
     model = make_iem("vit", 32, 4, dim=32, depth=1, heads=2, mlp_dim=64, dropout=0.0, branch_norm="none")
     sgd = train_iem(model, SyntheticTokenTask(n=96, seed=1), SyntheticTokenTask(n=32, seed=2), epochs=2, batch_size=16,
-                    cpu=True, seed=3, restore_best=False, progress=False, optimizer_fn=lambda p: torch.optim.SGD(p, lr=0.05))
+                    cpu=True, seed=3, restore_best=False, progress=False, input_grad_penalty=0.0, optimizer_fn=lambda p: torch.optim.SGD(p, lr=0.05))
     if rank == 0:
         save_file({k: v.contiguous() for k, v in res.model.state_dict().items()}, str(out / "trained.safetensors"))
         save_file({k: v.contiguous() for k, v in sgd.model.state_dict().items()}, str(out / "trained_sgd.safetensors"))
@@ -105,7 +105,7 @@ def _reference_train(batch_size, optimizer_fn=None):
     torch.manual_seed(7)
     model = make_iem("vit", 32, 4, dim=32, depth=1, heads=2, mlp_dim=64, dropout=0.0, branch_norm="none")
     return train_iem(model, SyntheticTokenTask(n=96, seed=1), SyntheticTokenTask(n=32, seed=2), epochs=2, batch_size=batch_size,
-                     cpu=True, seed=3, restore_best=False, progress=False, optimizer_fn=optimizer_fn)
+                     cpu=True, seed=3, restore_best=False, progress=False, input_grad_penalty=0.0, optimizer_fn=optimizer_fn)
 
 def _max_diff(a, b, skip_key_bias=False):
     out = {}
@@ -188,7 +188,7 @@ CBAE_SCRIPT = textwrap.dedent("""
     sd = lambda m: {k: v.contiguous() for k, v in m.state_dict().items()}
     kw = dict(batch_size=8, seed=5, swap_per="batch", device="cpu", progress=False)
     full = cb(); hf = train_cbae(full, gan, M, steps=6, judge=J, eval_every=3, eval_n=32, **kw)
-    part = cb(); train_cbae(part, gan, M, steps=3, eval_every=None, checkpoint_dir=out / "ck", **kw)
+    part = cb(); train_cbae(part, gan, M, steps=6, stop_after=3, eval_every=None, checkpoint_dir=out / "ck", **kw)  # interrupted at 3 of 6
     res = cb(); hr = train_cbae(res, gan, M, steps=6, eval_every=None, checkpoint_dir=out / "ck", **kw)
     torch.manual_seed(4 + rank); cc = ConceptController((16,), TOY_CONCEPTS, width=32)
     hc = train_cc(cc, gan, M, steps=5, batch_size=8, seed=2, perturb=0.5, device="cpu", progress=False)

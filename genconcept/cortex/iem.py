@@ -458,6 +458,9 @@ def train_iem(model: nn.Module,  # an IEM (or any module (B, D, H, W) -> (B, C) 
         # than an earlier run of this process would otherwise be refused (seen on CUDA: a CPU run after a GPU run)
         accelerator, _ = accelerator_for(device="cpu" if cpu else None, mixed_precision=mixed_precision)
     acc = accelerator
+    if input_grad_penalty and acc.num_processes > 1:  # DDP's gradient hooks do not support the penalty's second-order backward
+        raise ValueError(f"input_grad_penalty={input_grad_penalty} (the default recipe's) needs one process: DDP does not support its double "
+                         "backward; on several processes pass input_grad_penalty=0 (or recipe='reference')")
     seed_val = 0 if seed is None else int(seed)
     if seed is not None: random.seed(seed_val); np.random.seed(seed_val % 2**32); torch.manual_seed(seed_val)
     opt = optimizer_fn(model.parameters()) if optimizer_fn else torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
