@@ -25,3 +25,14 @@ def test_notebook(nb):
 def test_found_notebooks():
     names = {p.name for p in NOTEBOOKS}
     assert {"00_core.ipynb", "01_world.ipynb", "index.ipynb"} <= names
+
+def test_no_imports_in_slow_cells():
+    "nbdev-proc-nbs (the docs build) runs every cell that imports, even a `#| slow` one: a slow cell must not import."
+    import json, re
+    bad = []
+    for nb in NOTEBOOKS:
+        for c in json.loads(nb.read_text())["cells"]:
+            s = "".join(c["source"])
+            if c["cell_type"] == "code" and re.match(r"#\| *(slow|gpu)", s) and re.search(r"^\s*(import |from \S+ import )", s, re.M):
+                bad.append(f"{nb.name}: {s.splitlines()[1][:60]!r}")
+    assert not bad, f"move the imports out of these slow/gpu cells: {bad}"
